@@ -1,0 +1,5 @@
+"""Application services: use cases that combine domains, the store and the ledger."""
+
+from modelsteward.services.ledger import LedgerService
+
+__all__ = ["LedgerService"]

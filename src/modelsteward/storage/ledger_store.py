@@ -1,0 +1,170 @@
+"""SQL storage for the ledger: the :class:`LedgerTxn` implementation and read queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from modelsteward.errors import LedgerTampered, NotFound
+from modelsteward.ledger.entry import Entry
+from modelsteward.ledger.log import EntryRow, NodeRow, TreeState
+from modelsteward.storage.tables import (
+    ledger_checkpoints,
+    ledger_entries,
+    ledger_nodes,
+    ledger_state,
+)
+
+__all__ = ["LedgerReader", "SqlLedgerTxn", "StoredCheckpoint", "save_checkpoint"]
+
+_STATE_ID = 1
+
+
+class SqlLedgerTxn:
+    """Ledger writes inside one write transaction of :class:`~modelsteward.storage.db.Database`."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def read_state(self) -> TreeState:
+        """The tree state, row-locked (PostgreSQL) or under the SQLite write lock."""
+        row = self.conn.execute(
+            select(ledger_state.c.size, ledger_state.c.compact, ledger_state.c.last_time)
+            .where(ledger_state.c.id == _STATE_ID)
+            .with_for_update()
+        ).one_or_none()
+        if row is None:
+            return TreeState.empty()
+        return TreeState(int(row.size), bytes(row.compact), row.last_time)
+
+    def write(self, entries: Sequence[EntryRow], nodes: Sequence[NodeRow], state: TreeState) -> None:
+        """Insert entries and nodes, then move the tree state.
+
+        Rows go straight to the driver's ``executemany`` as tuples: this is the ledger's hot path
+        and SQLAlchemy's per-row parameter processing would cost more than the insert itself.
+        """
+        mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
+        if entries:
+            self.conn.exec_driver_sql(
+                "INSERT INTO ledger_entries (seq, time, kind, actor, subject, leaf_hash, body) "
+                f"VALUES ({', '.join([mark] * 7)})",
+                [
+                    (r.entry.seq, r.entry.time, r.entry.kind, r.entry.actor, r.entry.subject,
+                     r.leaf, r.body)
+                    for r in entries
+                ],
+            )
+        if nodes:
+            self.conn.exec_driver_sql(
+                f"INSERT INTO ledger_nodes (level, idx, hash) VALUES ({mark}, {mark}, {mark})",
+                list(nodes),
+            )
+        values = {"size": state.size, "compact": state.compact, "last_time": state.last_time}
+        changed = self.conn.execute(
+            update(ledger_state).where(ledger_state.c.id == _STATE_ID).values(**values)
+        ).rowcount
+        if not changed:
+            self.conn.execute(insert(ledger_state).values(id=_STATE_ID, **values))
+
+
+class StoredCheckpoint:
+    """A checkpoint as stored: size, root and the signed note."""
+
+    __slots__ = ("created", "note", "root", "size")
+
+    def __init__(self, size: int, root: bytes, note: str, created: str) -> None:
+        self.size, self.root, self.note, self.created = size, root, note, created
+
+
+class LedgerReader:
+    """Read queries on the ledger tables within one connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def state(self) -> TreeState:
+        """The current tree state (unlocked)."""
+        row = self.conn.execute(
+            select(ledger_state.c.size, ledger_state.c.compact, ledger_state.c.last_time).where(
+                ledger_state.c.id == _STATE_ID
+            )
+        ).one_or_none()
+        return TreeState.empty() if row is None else TreeState(int(row.size), bytes(row.compact), row.last_time)
+
+    def tail(self, n: int) -> list[Entry]:
+        """The last ``n`` entries, oldest first."""
+        rows = self.conn.execute(
+            select(ledger_entries.c.body).order_by(ledger_entries.c.seq.desc()).limit(n)
+        ).all()
+        return [Entry.from_bytes(bytes(r.body)) for r in reversed(rows)]
+
+    def entry_body(self, seq: int) -> bytes:
+        """The exact bytes of entry ``seq``."""
+        body = self.conn.execute(
+            select(ledger_entries.c.body).where(ledger_entries.c.seq == seq)
+        ).scalar_one_or_none()
+        if body is None:
+            raise NotFound(f"ledger has no entry with seq {seq}", hint="see `steward ledger tail`")
+        return bytes(body)
+
+    def bodies(self, batch: int = 10_000) -> Iterator[tuple[int, bytes, bytes]]:
+        """Every ``(seq, body, stored leaf hash)`` in seq order, in keyset-paged batches."""
+        after = -1
+        columns = (ledger_entries.c.seq, ledger_entries.c.body, ledger_entries.c.leaf_hash)
+        while True:
+            rows = self.conn.execute(
+                select(*columns)
+                .where(ledger_entries.c.seq > after)
+                .order_by(ledger_entries.c.seq)
+                .limit(batch)
+            ).all()
+            for row in rows:
+                yield int(row.seq), bytes(row.body), bytes(row.leaf_hash)
+            if len(rows) < batch:
+                return
+            after = int(rows[-1].seq)
+
+    def node(self, level: int, index: int) -> bytes:
+        """A perfect-subtree hash (level 0 = a leaf hash), for proof generation."""
+        if level == 0:
+            value = self.conn.execute(
+                select(ledger_entries.c.leaf_hash).where(ledger_entries.c.seq == index)
+            ).scalar_one_or_none()
+        else:
+            value = self.conn.execute(
+                select(ledger_nodes.c.hash).where(
+                    ledger_nodes.c.level == level, ledger_nodes.c.idx == index
+                )
+            ).scalar_one_or_none()
+        if value is None:
+            raise LedgerTampered(
+                f"ledger tree node ({level}, {index}) is missing from the store",
+                hint="run `steward ledger verify`",
+            )
+        return bytes(value)
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        """All stored checkpoints, oldest first."""
+        rows = self.conn.execute(
+            select(ledger_checkpoints).order_by(ledger_checkpoints.c.id)
+        ).all()
+        return [StoredCheckpoint(int(r.size), bytes(r.root), r.note, r.created) for r in rows]
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        """The newest stored checkpoint."""
+        row = self.conn.execute(
+            select(ledger_checkpoints).order_by(ledger_checkpoints.c.id.desc()).limit(1)
+        ).one_or_none()
+        return None if row is None else StoredCheckpoint(int(row.size), bytes(row.root), row.note, row.created)
+
+
+def save_checkpoint(conn: Connection, checkpoint: StoredCheckpoint) -> None:
+    """Store a signed checkpoint."""
+    conn.execute(
+        insert(ledger_checkpoints).values(
+            size=checkpoint.size, root=checkpoint.root, note=checkpoint.note, created=checkpoint.created
+        )
+    )
+
