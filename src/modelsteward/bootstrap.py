@@ -1,10 +1,10 @@
 """Composition root: builds Steward's services from :class:`~modelsteward.config.Settings`.
 
-    >>> import tempfile, pathlib
-    >>> from modelsteward.config import Settings
-    >>> app = init_workspace(Settings(home=pathlib.Path(tempfile.mkdtemp())))
-    >>> app.created, app.ledger.size()
-    (True, 1)
+>>> import tempfile, pathlib
+>>> from modelsteward.config import Settings
+>>> app = init_workspace(Settings(home=pathlib.Path(tempfile.mkdtemp())))
+>>> app.created, app.ledger.size()
+(True, 1)
 """
 
 from __future__ import annotations
@@ -57,7 +57,11 @@ def open_workspace(settings: Settings) -> Steward:
     """Open an initialised workspace (raises ``WorkspaceMissing`` otherwise)."""
     workspace = Workspace.load(settings.resolved_home())
     db = Database.open(settings.resolved_database_url())
-    _check_owner(db, workspace)
+    try:
+        _check_owner(db, workspace)
+    except BaseException:
+        db.dispose()  # a refused open must not leak pooled connections
+        raise
     return _assemble(settings, workspace, db, created=False)
 
 
@@ -66,8 +70,16 @@ def init_workspace(settings: Settings) -> Steward:
 
     Running it again changes nothing.
     """
+    db = Database.open(settings.resolved_database_url())  # a bad URL fails before any write
+    try:
+        return _init(settings, db)
+    except BaseException:
+        db.dispose()  # a failed init must not leak pooled connections
+        raise
+
+
+def _init(settings: Settings, db: Database) -> Steward:
     workspace, _ = Workspace.create(settings.resolved_home())
-    db = Database.open(settings.resolved_database_url())
     db.migrate()
     created = False
     with db.write() as conn:

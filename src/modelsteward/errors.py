@@ -171,7 +171,11 @@ class MalformedEvidence(LedgerTampered):
 
 
 def _exit_codes() -> dict[int, str]:
-    codes: dict[int, str] = {0: "success", 2: "usage error (bad command-line arguments)"}
+    codes: dict[int, str] = {
+        0: "success",
+        1: "unexpected error (rerun with --verbose for the traceback)",
+        2: "usage error: bad command-line arguments",
+    }
     stack: list[type[StewardError]] = [StewardError]
     while stack:
         cls = stack.pop()

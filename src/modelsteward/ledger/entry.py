@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import json
 import re
-from json.encoder import encode_basestring
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring
 from typing import Any
 
 from modelsteward.errors import InvalidInput, MalformedEvidence
@@ -108,7 +108,9 @@ class EntryDraft:
 
     def seal(self, *, seq: int, time: str) -> Entry:
         """The entry this draft becomes at ``seq`` and ``time``."""
-        return Entry(seq, time, self.kind, self.actor, self.subject, self.payload, self.payload_json)
+        return Entry(
+            seq, time, self.kind, self.actor, self.subject, self.payload, self.payload_json
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +149,7 @@ class Entry:
             f'{{"actor":{s(self.actor)},"kind":{s(self.kind)},"payload":{payload},'
             f'"seq":{self.seq},"subject":{s(self.subject)},"time":{s(self.time)},'
             f'"v":{ENTRY_VERSION}}}'
-        ).encode("utf-8")
+        ).encode()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Entry:

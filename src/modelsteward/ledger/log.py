@@ -83,7 +83,9 @@ class LedgerTxn(Protocol):
         """The tree state, locked against other writers until the transaction ends."""
         ...
 
-    def write(self, entries: Sequence[EntryRow], nodes: Sequence[NodeRow], state: TreeState) -> None:
+    def write(
+        self, entries: Sequence[EntryRow], nodes: Sequence[NodeRow], state: TreeState
+    ) -> None:
         """Insert entries and nodes and replace the tree state."""
         ...
 

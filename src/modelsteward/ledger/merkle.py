@@ -1,8 +1,8 @@
 """RFC 6962 / RFC 9162 Merkle tree hashing, compact ranges, proofs and their verification.
 
-Leaf hash ``SHA-256(0x00 ‖ entry)``, node hash ``SHA-256(0x01 ‖ left ‖ right)``, the empty tree's
-root ``SHA-256("")``. Proof *generation* reads perfect-subtree hashes through a callback, so it works
-on any store that keeps them; proof *verification* needs nothing but ``hashlib``.
+Leaf hash ``SHA-256(0x00 ‖ entry)``, node hash ``SHA-256(0x01 ‖ left ‖ right)``, the empty
+tree's root ``SHA-256("")``. Proof *generation* reads perfect-subtree hashes through a callback,
+so it works on any store that keeps them; proof *verification* needs nothing but ``hashlib``.
 
     >>> leaves = [leaf_hash(bytes([i])) for i in range(5)]
     >>> cr = CompactRange()

@@ -111,7 +111,10 @@ class VerifyReport:
 def _parse_line(line: bytes, name: str, lineno: int) -> tuple[int, bytes]:
     match = _FAST_LINE.match(line)
     if match:  # the exact form `ledger export` writes
-        return int(match[2]), binascii.a2b_base64(match[1])
+        try:
+            return int(match[2]), binascii.a2b_base64(match[1])
+        except binascii.Error:
+            pass  # bad padding: the checked path below reports it as MalformedEvidence
     try:
         obj = json.loads(line)
         seq = obj["seq"]
@@ -274,15 +277,13 @@ class LogVerifier:
             MalformedEvidence, SequenceBroken, RootMismatch, InconsistentCheckpoints.
         """
         builder = self._builder()
-        expected = 0
         batch: list[bytes] = []
-        for seq, body in source():
+        for expected, (seq, body) in enumerate(source()):
             if seq != expected:
                 raise _sequence_error(seq, expected)
             if deep:
                 _check_entry(body, seq)
             batch.append(leaf_hash(body))
-            expected += 1
             if len(batch) == 4096:
                 builder.add(batch)
                 batch = []

@@ -1,13 +1,13 @@
 """Ledger use cases: append, note, tail, checkpoint, export, verify, prove.
 
-    >>> import tempfile, pathlib
-    >>> from modelsteward.config import Settings
-    >>> from modelsteward.bootstrap import init_workspace
-    >>> app = init_workspace(Settings(home=pathlib.Path(tempfile.mkdtemp()), actor="ada"))
-    >>> app.ledger.note("looked at the intake queue").kind
-    'note'
-    >>> app.ledger.verify().entries_seen
-    2
+>>> import tempfile, pathlib
+>>> from modelsteward.config import Settings
+>>> from modelsteward.bootstrap import init_workspace
+>>> app = init_workspace(Settings(home=pathlib.Path(tempfile.mkdtemp()), actor="ada"))
+>>> app.ledger.note("looked at the intake queue").kind
+'note'
+>>> app.ledger.verify().entries_seen
+2
 """
 
 from __future__ import annotations

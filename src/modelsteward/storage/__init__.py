@@ -1,4 +1,4 @@
-"""Storage: SQLAlchemy database (SQLite or PostgreSQL), Alembic migrations, blob store, workspace."""
+"""Storage: the SQL database (SQLite or PostgreSQL), migrations, blob store and workspace."""
 
 from modelsteward.storage.blobs import BlobStore
 from modelsteward.storage.db import Database

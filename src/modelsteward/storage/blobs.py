@@ -1,10 +1,10 @@
 """Content-addressed blob store: ``blobs/sha256/ab/cdef…``, written atomically, verified on read.
 
-    >>> import tempfile, pathlib
-    >>> store = BlobStore(pathlib.Path(tempfile.mkdtemp()))
-    >>> d = store.put(b"hello")
-    >>> store.get(d)
-    b'hello'
+>>> import tempfile, pathlib
+>>> store = BlobStore(pathlib.Path(tempfile.mkdtemp()))
+>>> d = store.put(b"hello")
+>>> store.get(d)
+b'hello'
 """
 
 from __future__ import annotations

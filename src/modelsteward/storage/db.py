@@ -54,7 +54,13 @@ class Database:
         if parsed.get_backend_name() == "sqlite":
             return cls(_sqlite_engine(parsed))
         if parsed.get_backend_name() == "postgresql":
-            return cls(create_engine(parsed, pool_pre_ping=True, pool_size=10))
+            try:
+                return cls(create_engine(parsed, pool_pre_ping=True, pool_size=10))
+            except (ArgumentError, ImportError) as exc:  # unknown or missing driver
+                raise InvalidInput(
+                    f"cannot use database driver {parsed.drivername!r}: {exc}",
+                    hint="use postgresql+psycopg://user:pass@host/db",
+                ) from exc
         raise InvalidInput(
             f"unsupported database {parsed.get_backend_name()!r}",
             hint="Steward runs on SQLite (default) or PostgreSQL",
@@ -127,5 +133,6 @@ def _translate_errors() -> Iterator[None]:
         yield
     except OperationalError as exc:
         raise StewardError(
-            f"database error: {exc.orig}", hint="check STEWARD_DATABASE_URL and that it is reachable"
+            f"database error: {exc.orig}",
+            hint="check STEWARD_DATABASE_URL and that it is reachable",
         ) from exc

@@ -39,7 +39,9 @@ class SqlLedgerTxn:
             return TreeState.empty()
         return TreeState(int(row.size), bytes(row.compact), row.last_time)
 
-    def write(self, entries: Sequence[EntryRow], nodes: Sequence[NodeRow], state: TreeState) -> None:
+    def write(
+        self, entries: Sequence[EntryRow], nodes: Sequence[NodeRow], state: TreeState
+    ) -> None:
         """Insert entries and nodes, then move the tree state.
 
         Rows go straight to the driver's ``executemany`` as tuples: this is the ledger's hot path
@@ -51,8 +53,15 @@ class SqlLedgerTxn:
                 "INSERT INTO ledger_entries (seq, time, kind, actor, subject, leaf_hash, body) "
                 f"VALUES ({', '.join([mark] * 7)})",
                 [
-                    (r.entry.seq, r.entry.time, r.entry.kind, r.entry.actor, r.entry.subject,
-                     r.leaf, r.body)
+                    (
+                        r.entry.seq,
+                        r.entry.time,
+                        r.entry.kind,
+                        r.entry.actor,
+                        r.entry.subject,
+                        r.leaf,
+                        r.body,
+                    )
                     for r in entries
                 ],
             )
@@ -91,7 +100,11 @@ class LedgerReader:
                 ledger_state.c.id == _STATE_ID
             )
         ).one_or_none()
-        return TreeState.empty() if row is None else TreeState(int(row.size), bytes(row.compact), row.last_time)
+        return (
+            TreeState.empty()
+            if row is None
+            else TreeState(int(row.size), bytes(row.compact), row.last_time)
+        )
 
     def tail(self, n: int) -> list[Entry]:
         """The last ``n`` entries, oldest first."""
@@ -147,9 +160,7 @@ class LedgerReader:
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         """All stored checkpoints, oldest first."""
-        rows = self.conn.execute(
-            select(ledger_checkpoints).order_by(ledger_checkpoints.c.id)
-        ).all()
+        rows = self.conn.execute(select(ledger_checkpoints).order_by(ledger_checkpoints.c.id)).all()
         return [StoredCheckpoint(int(r.size), bytes(r.root), r.note, r.created) for r in rows]
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
@@ -157,14 +168,20 @@ class LedgerReader:
         row = self.conn.execute(
             select(ledger_checkpoints).order_by(ledger_checkpoints.c.id.desc()).limit(1)
         ).one_or_none()
-        return None if row is None else StoredCheckpoint(int(row.size), bytes(row.root), row.note, row.created)
+        return (
+            None
+            if row is None
+            else StoredCheckpoint(int(row.size), bytes(row.root), row.note, row.created)
+        )
 
 
 def save_checkpoint(conn: Connection, checkpoint: StoredCheckpoint) -> None:
     """Store a signed checkpoint."""
     conn.execute(
         insert(ledger_checkpoints).values(
-            size=checkpoint.size, root=checkpoint.root, note=checkpoint.note, created=checkpoint.created
+            size=checkpoint.size,
+            root=checkpoint.root,
+            note=checkpoint.note,
+            created=checkpoint.created,
         )
     )
-

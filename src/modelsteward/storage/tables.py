@@ -1,4 +1,4 @@
-"""The relational schema (SQLAlchemy Core). Alembic migrations create it; a test keeps them equal."""
+"""The relational schema (SQLAlchemy Core); migrations create it and a test keeps them equal."""
 
 from __future__ import annotations
 
@@ -14,7 +14,14 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["ledger_checkpoints", "ledger_entries", "ledger_nodes", "ledger_state", "meta", "metadata"]
+__all__ = [
+    "ledger_checkpoints",
+    "ledger_entries",
+    "ledger_nodes",
+    "ledger_state",
+    "meta",
+    "metadata",
+]
 
 metadata = MetaData()
 

@@ -9,14 +9,15 @@ only when its batch's commit has returned.
 from __future__ import annotations
 
 import json
-from collections import deque
 import statistics
 import tempfile
 import threading
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
+from modelsteward.bootstrap import init_workspace
 from modelsteward.config import Settings
 from modelsteward.ledger.checkpoint import NoteVerifier
 from modelsteward.ledger.entry import EntryDraft
@@ -48,16 +49,18 @@ def run_ledger_bench(
     entries: int = 20_000, producers: int = 8, window: int = 64, workdir: Path | None = None
 ) -> dict[str, Any]:
     """Run the benchmark; return its figures."""
-    from modelsteward.bootstrap import init_workspace  # services must not import bootstrap early
-
     with tempfile.TemporaryDirectory(dir=workdir, prefix="steward-bench-") as tmp:
         steward = init_workspace(Settings(home=Path(tmp) / "ws", actor="bench"))
         ledger = steward.ledger
-        per = [entries // producers + (1 if p < entries % producers else 0) for p in range(producers)]
+        per = [
+            entries // producers + (1 if p < entries % producers else 0) for p in range(producers)
+        ]
         latencies: list[list[float]] = [[] for _ in range(producers)]
         with ledger.group_committer() as committer:
             threads = [
-                threading.Thread(target=_producer, args=(committer, p, per[p], window, latencies[p]))
+                threading.Thread(
+                    target=_producer, args=(committer, p, per[p], window, latencies[p])
+                )
                 for p in range(producers)
             ]
             start = time.perf_counter()
