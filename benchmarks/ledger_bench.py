@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from modelsteward.benchmark import run_ledger_bench
 from modelsteward.ledger import Checkpoint, CompactRange, EntryDraft, LogVerifier, NoteSigner
 from modelsteward.ledger.merkle import leaf_hash
-from modelsteward.benchmark import run_ledger_bench
 
 VERIFY_ENTRIES = int(os.environ.get("STEWARD_BENCH_VERIFY_ENTRIES", "1000000"))
 
