@@ -17,9 +17,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, event, pool
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -89,6 +86,9 @@ class Database:
 
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (safe to run repeatedly)."""
+        from alembic import command  # only init migrates; keep it off every command's start-up
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", "modelsteward.storage:migrations")
         with self.write() as conn:
@@ -97,6 +97,8 @@ class Database:
 
     def schema_revision(self) -> str | None:
         """The applied Alembic revision, or ``None`` on an empty database."""
+        from alembic.runtime.migration import MigrationContext
+
         with self.read() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
