@@ -7,8 +7,8 @@ not against the implementation's own helpers.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from hypothesis import given, settings
@@ -163,13 +163,16 @@ json_scalars = (
 )
 json_values = st.recursive(
     json_scalars,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=25,
 )
 payloads = st.dictionaries(st.text(max_size=10), json_values, max_size=6)
 printable = st.text(max_size=40).filter(str.isprintable)
-times = st.datetimes(min_value=datetime(1970, 1, 1)).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+times = st.datetimes(min_value=datetime(1970, 1, 1)).map(
+    lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+)
 
 
 @st.composite

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MERKLE_VECTORS
 
+from conftest import MERKLE_VECTORS
 from modelsteward.ledger.merkle import (
     CompactRange,
     consistency_proof,
@@ -44,10 +44,7 @@ SIZE8_ROOT_B64 = "XcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg="
 
 def _cases(kind: str) -> list[Any]:
     files = sorted((MERKLE_VECTORS / kind).rglob("*.json"))
-    return [
-        pytest.param(path, id=str(path.relative_to(MERKLE_VECTORS / kind)))
-        for path in files
-    ]
+    return [pytest.param(path, id=str(path.relative_to(MERKLE_VECTORS / kind))) for path in files]
 
 
 INCLUSION = _cases("inclusion")

@@ -173,7 +173,8 @@ class Entry:
             obj["payload"],
         )
         if (
-            obj["v"] != ENTRY_VERSION
+            type(obj["v"]) is not int
+            or obj["v"] != ENTRY_VERSION
             or type(seq) is not int
             or seq < 0
             or not isinstance(time, str)

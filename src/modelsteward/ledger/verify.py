@@ -329,6 +329,8 @@ class LogVerifier:
         cp = self.checkpoint
         count = builder.tree.size
         if count < cp.size:
+            if not deep:  # an entry-level cause (a renumbered gap, a forged entry) comes first
+                self._diagnose(source)
             raise SequenceBroken(
                 f"entries end at seq {count - 1} but the checkpoint covers seq 0..{cp.size - 1}: "
                 f"{cp.size - count} entries are missing (truncated?)",

@@ -121,9 +121,8 @@ class LedgerService:
             reader = LedgerReader(conn)
             latest = reader.latest_checkpoint()
             current = Checkpoint(self.workspace.origin, state.size, state.root())
-            if latest and latest.size == current.size and latest.root == current.root:
-                self._send_to_witness(latest)
-                return latest
+            # checked even when the latest stored checkpoint covers the tree: a store restored
+            # from an old copy holds old checkpoints too, and only the witness remembers
             earlier = [verifier.verify(latest.note)] if latest else []
             earlier += [verifier.verify(note) for note in self._witness_notes()[-1:]]
             for older in earlier:
@@ -139,6 +138,9 @@ class LedgerService:
                         f"refusing to sign: {exc.message}",
                         hint="the store changed under the ledger; run `steward ledger verify`",
                     ) from exc
+            if latest and latest.size == current.size and latest.root == current.root:
+                self._send_to_witness(latest)
+                return latest
             stored = StoredCheckpoint(
                 current.size,
                 current.root,
