@@ -42,7 +42,14 @@ class _Worker:
         self.stderr_path = logs / f"worker-{number}.stderr"
         with self.stderr_path.open("wb") as stderr:
             self.proc = subprocess.Popen(
-                [sys.executable, "-W", "error", str(WORKER), "--home", str(settings.resolved_home())]
+                [
+                    sys.executable,
+                    "-W",
+                    "error",
+                    str(WORKER),
+                    "--home",
+                    str(settings.resolved_home()),
+                ]
                 + ["--worker", str(number), "--threads", str(threads), "--appends", str(appends)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,

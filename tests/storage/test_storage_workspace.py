@@ -1,4 +1,4 @@
-"""Workspace set-up: folder, keys, database settings, ownership, and migrations that match the schema."""
+"""Workspace set-up: folder, keys, database settings, ownership, migrations matching the schema."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from alembic.config import Config
 
 from modelsteward.bootstrap import Steward, init_workspace, open_workspace
 from modelsteward.config import Settings
@@ -131,9 +131,7 @@ def test_sqlite_runs_in_wal_mode_with_full_sync(steward: Steward) -> None:
 # -- refusals ----------------------------------------------------------------------------------
 
 
-def test_a_database_owned_by_another_workspace_is_refused(
-    steward: Steward, tmp_path: Path
-) -> None:
+def test_a_database_owned_by_another_workspace_is_refused(steward: Steward, tmp_path: Path) -> None:
     shared_url = _database_url_of(steward)
     other = Settings(home=tmp_path / "other", database_url=shared_url, actor="intruder")
 

@@ -156,7 +156,9 @@ class GroupCommitter:
 
     ``submit`` returns a :class:`Receipt` that resolves to the sealed :class:`Entry` only after the
     batch's commit returned (with SQLite ``synchronous=FULL``: after the WAL was fsynced). A failed
-    commit fails every receipt of its batch, and nothing of it was written. A batch closes when it
+    commit fails every receipt of its batch; its entries were normally not written, but a
+    connection lost during COMMIT may leave them stored yet unacknowledged (never the reverse:
+    nothing acknowledged is lost). A batch closes when it
     holds ``max_batch`` drafts or ``max_wait_s`` after the writer picked it up.
     """
 

@@ -39,13 +39,16 @@ def upgrade() -> None:
         sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
         sa.Column("hash", sa.LargeBinary(32), nullable=False),
     )
-    op.create_table(
+    state = op.create_table(
         "ledger_state",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("size", sa.BigInteger, nullable=False),
         sa.Column("compact", sa.LargeBinary, nullable=False),
         sa.Column("last_time", sa.String(32), nullable=False),
     )
+    # the row exists from the start so that `SELECT … FOR UPDATE` always has something to lock:
+    # two first appends on PostgreSQL must serialise like every other
+    op.bulk_insert(state, [{"id": 1, "size": 0, "compact": b"", "last_time": ""}])
     op.create_table(
         "ledger_checkpoints",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
