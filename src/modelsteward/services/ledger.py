@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -231,13 +230,3 @@ class LedgerService:
             "inclusion": [base64.b64encode(h).decode() for h in path],
             "checkpoint": checkpoint.note,
         }
-
-
-def write_json(path: Path, document: dict[str, Any]) -> None:
-    """Write a JSON document atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=2, sort_keys=True)
-        handle.write("\n")
-    os.replace(tmp, path)
