@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,9 +54,14 @@ def load_settings(home: Path | None = None) -> Settings:
         raise InvalidInput(f"{field}: {first['msg']}", hint="see docs/settings.md") from exc
 
 
-def open_steward() -> Steward:
-    """The services of the configured workspace."""
-    return open_workspace(load_settings())
+@contextmanager
+def open_steward() -> Iterator[Steward]:
+    """The services of the configured workspace, closed when the block ends (even on error)."""
+    steward = open_workspace(load_settings())
+    try:
+        yield steward
+    finally:
+        steward.close()
 
 
 def print_json(value: Any) -> None:

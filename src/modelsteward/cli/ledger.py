@@ -33,9 +33,8 @@ def note(
     text: Annotated[str, typer.Argument(help="The annotation.")], json_out: JsonOpt = False
 ) -> None:
     """Record an auditor's annotation (kind `note`)."""
-    steward = open_steward()
-    entry = steward.ledger.note(text)
-    steward.close()
+    with open_steward() as steward:
+        entry = steward.ledger.note(text)
     if json_out:
         print_json(entry.to_dict())
     else:
@@ -48,9 +47,8 @@ def tail(
     json_out: JsonOpt = False,
 ) -> None:
     """Show the newest entries."""
-    steward = open_steward()
-    entries = steward.ledger.tail(n)
-    steward.close()
+    with open_steward() as steward:
+        entries = steward.ledger.tail(n)
     if json_out:
         print_json([e.to_dict() for e in entries])
         return
@@ -70,9 +68,8 @@ def checkpoint(
     json_out: JsonOpt = False,
 ) -> None:
     """Sign a checkpoint (C2SP signed note) of the current tree and print or write it."""
-    steward = open_steward()
-    stored = steward.ledger.checkpoint()
-    steward.close()
+    with open_steward() as steward:
+        stored = steward.ledger.checkpoint()
     if out:
         write_output(out, stored.note)
     if json_out:
@@ -91,9 +88,8 @@ def public_key(
     """Print the ledger's verifier key (C2SP vkey or PEM)."""
     if fmt not in ("vkey", "pem"):
         raise InvalidInput(f"--format {fmt!r} is not known", hint="use vkey or pem")
-    steward = open_steward()
-    verifier = steward.workspace.verifier()
-    steward.close()
+    with open_steward() as steward:
+        verifier = steward.workspace.verifier()
     text = verifier.to_vkey() + "\n" if fmt == "vkey" else verifier.public_pem().decode()
     if out:
         write_output(out, text)
@@ -108,9 +104,8 @@ def export(
     json_out: JsonOpt = False,
 ) -> None:
     """Export every entry as JSON Lines: {"entry": base64 of the leaf bytes, "seq": n}."""
-    steward = open_steward()
-    count = steward.ledger.export(out)
-    steward.close()
+    with open_steward() as steward:
+        count = steward.ledger.export(out)
     if json_out:
         print_json({"entries": count, "out": str(out)})
     else:
@@ -164,9 +159,8 @@ def verify(
         log = LogVerifier(_load_key(key), read_text(checkpoint_file, "checkpoint"), notes)
         _print_report(log.run_export(entries, deep=deep), json_out, str(entries))
         return
-    steward = open_steward()
-    report = steward.ledger.verify(deep=deep)
-    steward.close()
+    with open_steward() as steward:
+        report = steward.ledger.verify(deep=deep)
     _print_report(report, json_out, "workspace ledger")
 
 
@@ -177,9 +171,8 @@ def prove(
     json_out: JsonOpt = False,
 ) -> None:
     """Write a self-contained inclusion proof (entry + audit path + signed checkpoint)."""
-    steward = open_steward()
-    document = steward.ledger.prove(seq)
-    steward.close()
+    with open_steward() as steward:
+        document = steward.ledger.prove(seq)
     write_output(out, json.dumps(document, indent=2, sort_keys=True) + "\n")
     if json_out:
         print_json({"seq": seq, "out": str(out)})

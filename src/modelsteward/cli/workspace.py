@@ -21,16 +21,18 @@ def init_command(
     """Create the workspace: database, blob store, ledger key pair, workspace id. Safe to re-run."""
     steward = init_workspace(load_settings(home))
     ws = steward.workspace
-    info = {
-        "created": steward.created,
-        "home": str(ws.home),
-        "workspace_id": ws.id,
-        "origin": ws.origin,
-        "database": steward.db.engine.url.render_as_string(hide_password=True),
-        "ledger_key": ws.verifier().to_vkey(),
-        "ledger_size": steward.ledger.size(),
-    }
-    steward.close()
+    try:
+        info = {
+            "created": steward.created,
+            "home": str(ws.home),
+            "workspace_id": ws.id,
+            "origin": ws.origin,
+            "database": steward.db.engine.url.render_as_string(hide_password=True),
+            "ledger_key": ws.verifier().to_vkey(),
+            "ledger_size": steward.ledger.size(),
+        }
+    finally:
+        steward.close()
     if json_out:
         print_json(info)
         return
