@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 
 from modelsteward.errors import LedgerTampered, NotFound
 from modelsteward.ledger.entry import Entry
@@ -30,14 +32,7 @@ class SqlLedgerTxn:
 
     def read_state(self) -> TreeState:
         """The tree state, row-locked (PostgreSQL) or under the SQLite write lock."""
-        row = self.conn.execute(
-            select(ledger_state.c.size, ledger_state.c.compact, ledger_state.c.last_time)
-            .where(ledger_state.c.id == _STATE_ID)
-            .with_for_update()
-        ).one_or_none()
-        if row is None:
-            return TreeState.empty()
-        return TreeState(int(row.size), bytes(row.compact), row.last_time)
+        return _read_state(self.conn, lock=True)
 
     def write(
         self, entries: Sequence[EntryRow], nodes: Sequence[NodeRow], state: TreeState
@@ -78,13 +73,29 @@ class SqlLedgerTxn:
             self.conn.execute(insert(ledger_state).values(id=_STATE_ID, **values))
 
 
+def _read_state(conn: Connection, *, lock: bool) -> TreeState:
+    query = select(ledger_state.c.size, ledger_state.c.compact, ledger_state.c.last_time).where(
+        ledger_state.c.id == _STATE_ID
+    )
+    row = conn.execute(query.with_for_update() if lock else query).one_or_none()
+    if row is None:
+        return TreeState.empty()
+    return TreeState(int(row.size), bytes(row.compact), row.last_time)
+
+
+@dataclass(frozen=True, slots=True)
 class StoredCheckpoint:
     """A checkpoint as stored: size, root and the signed note."""
 
-    __slots__ = ("created", "note", "root", "size")
+    size: int
+    root: bytes
+    note: str
+    created: str
 
-    def __init__(self, size: int, root: bytes, note: str, created: str) -> None:
-        self.size, self.root, self.note, self.created = size, root, note, created
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> StoredCheckpoint:
+        """Build from a ``ledger_checkpoints`` row."""
+        return cls(int(row.size), bytes(row.root), row.note, row.created)
 
 
 class LedgerReader:
@@ -95,16 +106,7 @@ class LedgerReader:
 
     def state(self) -> TreeState:
         """The current tree state (unlocked)."""
-        row = self.conn.execute(
-            select(ledger_state.c.size, ledger_state.c.compact, ledger_state.c.last_time).where(
-                ledger_state.c.id == _STATE_ID
-            )
-        ).one_or_none()
-        return (
-            TreeState.empty()
-            if row is None
-            else TreeState(int(row.size), bytes(row.compact), row.last_time)
-        )
+        return _read_state(self.conn, lock=False)
 
     def tail(self, n: int) -> list[Entry]:
         """The last ``n`` entries, oldest first."""
@@ -161,18 +163,14 @@ class LedgerReader:
     def checkpoints(self) -> list[StoredCheckpoint]:
         """All stored checkpoints, oldest first."""
         rows = self.conn.execute(select(ledger_checkpoints).order_by(ledger_checkpoints.c.id)).all()
-        return [StoredCheckpoint(int(r.size), bytes(r.root), r.note, r.created) for r in rows]
+        return [StoredCheckpoint.from_row(r) for r in rows]
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         """The newest stored checkpoint."""
         row = self.conn.execute(
             select(ledger_checkpoints).order_by(ledger_checkpoints.c.id.desc()).limit(1)
         ).one_or_none()
-        return (
-            None
-            if row is None
-            else StoredCheckpoint(int(row.size), bytes(row.root), row.note, row.created)
-        )
+        return None if row is None else StoredCheckpoint.from_row(row)
 
 
 def save_checkpoint(conn: Connection, checkpoint: StoredCheckpoint) -> None:
