@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import create_engine, event, pool
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -108,8 +108,9 @@ class Database:
 
 
 def _sqlite_engine(url: URL) -> Engine:
-    # NullPool: each use opens its own connection, so no connection is shared across threads
-    engine = create_engine(url, poolclass=pool.NullPool, connect_args={"timeout": 60})
+    # a pooled connection runs the PRAGMAs once, not on every transaction; SQLAlchemy 2 pools
+    # file-backed SQLite with QueuePool and allows use from the writer thread
+    engine = create_engine(url, connect_args={"timeout": 60})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
