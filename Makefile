@@ -39,8 +39,9 @@ pytest: $(TEST_STAMP)
 
 test: lint typecheck pytest ## lint + mypy --strict + the whole test suite
 
-bench: $(STAMP) ## print the ledger figures the foundation issue asks for
+bench: $(TEST_STAMP) ## print the figures the issues ask for (ledger, intake)
 	$(BIN)/python benchmarks/ledger_bench.py
+	$(BIN)/python benchmarks/intake_bench.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -101,8 +101,10 @@ def make_hf_snapshot(
         for name, array in tensors.items():
             weight_map[name] = shard
             total += array.nbytes
-    _json(root / "model.safetensors.index.json", {"metadata": {"total_size": total},
-                                                   "weight_map": weight_map})
+    _json(
+        root / "model.safetensors.index.json",
+        {"metadata": {"total_size": total}, "weight_map": weight_map},
+    )
     _json(
         root / "config.json",
         {
@@ -118,7 +120,10 @@ def make_hf_snapshot(
     _json(root / "tokenizer.json", {"version": "1.0", "model": {"type": "BPE", "vocab": {"a": 0}}})
     _json(
         root / "tokenizer_config.json",
-        {"model_max_length": 4096, "chat_template": "{% for m in messages %}{{ m.content }}{% endfor %}"},
+        {
+            "model_max_length": 4096,
+            "chat_template": "{% for m in messages %}{{ m.content }}{% endfor %}",
+        },
     )
     _json(root / "special_tokens_map.json", {"eos_token": "</s>"})
     (root / "LICENSE").write_text("NVIDIA Open Model License Agreement\n\n(test fixture text)\n")
@@ -130,3 +135,31 @@ def make_hf_snapshot(
 
 def _json(path: Path, value: Any) -> None:
     path.write_text(json.dumps(value, indent=2) + "\n")
+
+
+class _RunsShell:
+    """Pickling this records a call to os.system; unpickling would run it."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        import os
+
+        return (os.system, (self.command,))
+
+
+def write_malicious_pickle(path: Path, marker: Path) -> Path:
+    """A real malicious pickle: loading it would ``touch marker``. Dumping runs nothing."""
+    import pickle
+
+    path.write_bytes(pickle.dumps({"weights": [1.0, 2.0], "hook": _RunsShell(f"touch {marker}")}))
+    return path
+
+
+def write_benign_pickle(path: Path) -> Path:
+    """A pickle of plain data only."""
+    import pickle
+
+    path.write_bytes(pickle.dumps({"weights": [1.0, 2.0], "name": "tiny", "steps": 3}))
+    return path

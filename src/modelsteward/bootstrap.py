@@ -17,6 +17,9 @@ from modelsteward import __version__
 from modelsteward.config import Settings
 from modelsteward.errors import Conflict
 from modelsteward.services.ledger import LedgerService
+from modelsteward.services.model_trust import ModelTrustService
+from modelsteward.services.models import ModelService
+from modelsteward.services.suppliers import SupplierService
 from modelsteward.services.witness import WitnessFolder
 from modelsteward.storage.db import Database
 from modelsteward.storage.tables import meta
@@ -33,6 +36,9 @@ class Steward:
     workspace: Workspace
     db: Database
     ledger: LedgerService
+    models: ModelService
+    trust: ModelTrustService
+    suppliers: SupplierService
     created: bool = False
 
     def close(self) -> None:
@@ -50,7 +56,10 @@ def _assemble(settings: Settings, workspace: Workspace, db: Database, created: b
         max_batch=settings.commit_max_batch,
         max_wait_s=settings.commit_max_wait_ms / 1000,
     )
-    return Steward(settings, workspace, db, ledger, created)
+    models = ModelService(db, workspace, actor=settings.actor)
+    suppliers = SupplierService(db, actor=settings.actor)
+    trust = ModelTrustService(models)
+    return Steward(settings, workspace, db, ledger, models, trust, suppliers, created)
 
 
 def open_workspace(settings: Settings) -> Steward:

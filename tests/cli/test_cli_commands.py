@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-STEWARD = str(Path(sys.executable).with_name("steward"))
+from cli_helpers import STEWARD, ledger_size, steward
 
 pytestmark = pytest.mark.storage
-
-
-def steward(
-    home: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = {
-        **os.environ,
-        "STEWARD_HOME": str(home),
-        "STEWARD_ACTOR": "cli-tester",
-        **(env or {}),
-    }
-    return subprocess.run(
-        [STEWARD, *args], capture_output=True, text=True, env=full_env, check=False, timeout=120
-    )
 
 
 @pytest.fixture
@@ -35,12 +19,6 @@ def home(tmp_path: Path) -> Path:
     done = steward(ws, "init")
     assert done.returncode == 0, done.stderr
     return ws
-
-
-def ledger_size(home: Path) -> int:
-    done = steward(home, "ledger", "tail", "-n", "1", "--json")
-    assert done.returncode == 0, done.stderr
-    return int(json.loads(done.stdout)[-1]["seq"]) + 1
 
 
 def test_help_documents_every_exit_code() -> None:

@@ -139,8 +139,7 @@ class ModelManifest:
             "predicate": {
                 "serialization": self.serialization(),
                 "resources": [
-                    {"name": f.path, "algorithm": "sha256", "digest": f.sha256}
-                    for f in self.files
+                    {"name": f.path, "algorithm": "sha256", "digest": f.sha256} for f in self.files
                 ],
             },
         }
@@ -217,7 +216,9 @@ class ModelManifest:
         expected = {f.path: f.sha256 for f in self.files}
         found = {f.path: f.sha256 for f in actual.files}
         return ManifestDiff(
-            changed=tuple(sorted(p for p in expected.keys() & found.keys() if expected[p] != found[p])),
+            changed=tuple(
+                sorted(p for p in expected.keys() & found.keys() if expected[p] != found[p])
+            ),
             missing=tuple(sorted(expected.keys() - found.keys())),
             extra=tuple(sorted(found.keys() - expected.keys())),
         )
@@ -341,4 +342,6 @@ def hash_model(
     with ThreadPoolExecutor(max_workers=min(jobs, len(files))) as pool:
         digests = list(pool.map(one, files))
     name = path.name or path.resolve().name
-    return ModelManifest(name, tuple(digests), followed, tuple(sorted(ignore)))
+    # recorded like the reference signer does, so `--no-ignore-git-paths` verifiers agree too
+    ignored = set(ignore) | (set(GIT_PATHS) if path.is_dir() else set())
+    return ModelManifest(name, tuple(digests), followed, tuple(sorted(ignored)))

@@ -16,7 +16,11 @@ import typer
 
 from modelsteward import __version__
 from modelsteward.cli._common import STATE, err_console, print_json
+from modelsteward.cli.artifacts import hash_command, keys_app, scan_command
+from modelsteward.cli.bom import bom_command
 from modelsteward.cli.ledger import ledger_app
+from modelsteward.cli.models import model_app
+from modelsteward.cli.suppliers import supplier_app
 from modelsteward.cli.workspace import init_command
 from modelsteward.errors import EXIT_CODES, StewardError
 
@@ -63,6 +67,12 @@ def root(
 
 
 app.command("init")(init_command)
+app.add_typer(model_app, name="model")
+app.add_typer(supplier_app, name="supplier")
+app.add_typer(keys_app, name="keys")
+app.command("hash")(hash_command)
+app.command("scan")(scan_command)
+app.command("bom")(bom_command)
 app.add_typer(ledger_app, name="ledger")
 
 

@@ -8,14 +8,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
 from rich.console import Console
 
-from modelsteward.bootstrap import Steward, open_workspace
-from modelsteward.config import Settings
 from modelsteward.errors import InvalidInput
+
+if TYPE_CHECKING:  # imported when used: `steward hash` and `steward scan` need no database stack
+    from modelsteward.bootstrap import Steward
+    from modelsteward.config import Settings
 
 __all__ = [
     "STATE",
@@ -43,6 +44,10 @@ STATE = _State()
 
 def load_settings(home: Path | None = None) -> Settings:
     """Settings from ``STEWARD_*`` plus ``--home``; invalid values are an ``InvalidInput``."""
+    from pydantic import ValidationError
+
+    from modelsteward.config import Settings
+
     overrides: dict[str, Any] = {}
     if home or STATE.home:
         overrides["home"] = home or STATE.home
@@ -57,6 +62,8 @@ def load_settings(home: Path | None = None) -> Settings:
 @contextmanager
 def open_steward() -> Iterator[Steward]:
     """The services of the configured workspace, closed when the block ends (even on error)."""
+    from modelsteward.bootstrap import open_workspace
+
     steward = open_workspace(load_settings())
     try:
         yield steward

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from modelsteward.bootstrap import init_workspace
 from modelsteward.cli._common import console, load_settings, print_json
 
 
@@ -19,6 +18,8 @@ def init_command(
     json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Create the workspace: database, blob store, ledger key pair, workspace id. Safe to re-run."""
+    from modelsteward.bootstrap import init_workspace
+
     steward = init_workspace(load_settings(home))
     ws = steward.workspace
     try:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 __all__ = [
@@ -21,6 +22,13 @@ __all__ = [
     "ledger_state",
     "meta",
     "metadata",
+    "model_alias_moves",
+    "model_aliases",
+    "model_lineage",
+    "model_signatures",
+    "model_versions",
+    "supplier_observations",
+    "suppliers",
 ]
 
 metadata = MetaData()
@@ -72,4 +80,90 @@ ledger_checkpoints = Table(
     Column("note", Text, nullable=False),
     Column("created", String(32), nullable=False),
     Index("ix_ledger_checkpoints_size", "size"),
+)
+
+# -- model registry (issue 3) ------------------------------------------------------------------
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("digest", String(71), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("tier", String(32), nullable=False),
+    Column("license", String(128), nullable=True),  # lowercased; for "other", the licence name
+    Column("steward", String(256), nullable=True),
+    Column("supplier", String(256), nullable=True),
+    Column("source_id", String(256), nullable=True),  # "org/name" of a hub source, lowercased
+    Column("size", BigInteger, nullable=False),
+    Column("file_count", Integer, nullable=False),
+    Column("registered_at", String(32), nullable=False),
+    Column("record", Text, nullable=False),  # ModelVersion.to_dict() as JSON
+    UniqueConstraint("name", "version", name="uq_model_versions_name_version"),
+    Index("ix_model_versions_tier_license", "tier", "license"),
+    Index("ix_model_versions_license", "license"),
+    Index("ix_model_versions_steward", "steward"),
+    Index("ix_model_versions_source_id", "source_id"),
+)
+
+model_lineage = Table(
+    "model_lineage",
+    metadata,
+    Column("child", String(71), primary_key=True),
+    Column("declared", String(256), primary_key=True),
+    Column("relation", String(64), nullable=True),
+    Column("declared_key", String(256), nullable=False),  # lowercased, for resolution
+    Index("ix_model_lineage_declared_key", "declared_key"),
+)
+
+model_aliases = Table(
+    "model_aliases",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("alias", String(64), primary_key=True),
+    Column("digest", String(71), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+)
+
+model_alias_moves = Table(
+    "model_alias_moves",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),  # the ledger entry
+    Column("name", String(128), nullable=False),
+    Column("alias", String(64), nullable=False),
+    Column("previous", String(71), nullable=True),
+    Column("target", String(71), nullable=False),
+    Column("moved_at", String(32), nullable=False),
+    Column("moved_by", String(256), nullable=False),
+    Index("ix_model_alias_moves_name_alias", "name", "alias"),
+)
+
+model_signatures = Table(
+    "model_signatures",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("digest", String(71), nullable=False),
+    Column("key_fingerprint", String(64), nullable=False),
+    Column("bundle", String(71), nullable=False),  # blob digest of the OMS bundle
+    Column("signed_at", String(32), nullable=False),
+    Column("signed_by", String(256), nullable=False),
+    Index("ix_model_signatures_digest", "digest"),
+)
+
+suppliers = Table(
+    "suppliers",
+    metadata,
+    Column("id", String(256), primary_key=True),
+    Column("first_seen", String(32), nullable=False),
+    Column("review", Text, nullable=False),  # SupplierReview as JSON
+)
+
+supplier_observations = Table(
+    "supplier_observations",
+    metadata,
+    Column("supplier", String(256), primary_key=True),
+    Column("digest", String(71), primary_key=True),
+    Column("observed_at", String(32), nullable=False),
+    Column("data", Text, nullable=False),
 )

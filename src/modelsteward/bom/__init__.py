@@ -1,0 +1,1 @@
+"""Bills of materials: CycloneDX 1.6 AI-BOMs for registered model versions."""
