@@ -1,8 +1,11 @@
-"""`make demo`: the foundation end to end, through the real `steward` command.
+"""`make demo`: Steward end to end, through the real `steward` command.
 
-A fresh workspace (STEWARD_HOME, or a temporary folder), a few recorded events, a signed
-checkpoint, an offline verification of an export — and the same verification failing on a
-tampered copy, explained in plain words.
+A fresh workspace (STEWARD_HOME, or a temporary folder). Model intake: a realistic Hugging Face
+style snapshot is scanned, registered with its inventory record, lineage and supplier, aliased,
+signed, verified, caught when tampered with, and described in a CycloneDX AI-BOM; a snapshot
+carrying a malicious pickle is blocked without the pickle ever running. Then the ledger under all
+of it: a signed checkpoint, an offline verification of an export, and the same verification
+failing on a tampered copy, explained in plain words.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.panel import Panel
+
+from modelsteward.testing import make_hf_snapshot, write_malicious_pickle
 
 console = Console(highlight=False)
 STEWARD = str(Path(sys.executable).with_name("steward"))
@@ -37,18 +42,123 @@ def run(*args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
     return done
 
 
-def tamper(src: Path, dst: Path) -> str:
-    """Copy an export, changing the text of the note at seq 2 as an insider would."""
+def tamper(src: Path, dst: Path) -> tuple[int, str, str]:
+    """Copy an export, changing the licence recorded at the first model registration, as an
+    insider hiding a licence problem would."""
     lines = src.read_text().splitlines()
-    record = json.loads(lines[2])
-    entry = json.loads(base64.b64decode(record["entry"]))
-    before = entry["payload"]["text"]
-    entry["payload"]["text"] = "approved by safety (no findings)"
+    records = [json.loads(line) for line in lines]
+    entries = [json.loads(base64.b64decode(r["entry"])) for r in records]
+    index = next(i for i, e in enumerate(entries) if e["kind"] == "model.registered")
+    record, entry = records[index], entries[index]
+    before = entry["payload"]["license_name"]
+    entry["payload"]["license_name"] = "apache-2.0"
     body = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     record["entry"] = base64.b64encode(body.encode()).decode()
-    lines[2] = json.dumps(record, sort_keys=True, separators=(",", ":"))
+    lines[index] = json.dumps(record, sort_keys=True, separators=(",", ":"))
     dst.write_text("\n".join(lines) + "\n")
-    return before
+    return entry["seq"], before, "apache-2.0"
+
+
+MODEL = "nvidia/alpamayo-mini"
+REVISION = "3f1c9a7e5b2d4c6f8a0e1b3d5f7a9c2e4b6d8f01"
+BASE_CARD = """---
+license: apache-2.0
+pipeline_tag: image-text-to-text
+library_name: transformers
+---
+# Cosmos-Reason1-7B (demo stand-in)
+"""
+
+
+def model_intake(scratch: Path, out: Path) -> None:
+    """Register, inspect, sign, verify, tamper, block, and describe a model."""
+    console.print(Panel.fit("Model intake: a community snapshot becomes an auditable record."))
+    snap = make_hf_snapshot(scratch / "Alpamayo-Mini", hidden=512)
+    run("scan", str(snap))
+    run(
+        "model", "add", str(snap), "--name", MODEL,
+        "--source", "https://huggingface.co/nvidia/Alpamayo-Mini", "--revision", REVISION,
+        "--steward", "safety-lead@example.com", "--tier", "controlled-pilot",
+        "--prohibited-use", "public roads without a safety driver",
+    )  # fmt: skip
+    run("model", "lineage", MODEL)
+    console.print(
+        "[dim]The base model is not registered yet: an unresolved ancestor. "
+        "Register it and the edge resolves.[/]"
+    )
+    base = make_hf_snapshot(scratch / "Cosmos-Reason1-7B", card=BASE_CARD, seed=1)
+    run(
+        "model", "add", str(base), "--name", "nvidia/cosmos-reason1",
+        "--source", "https://huggingface.co/nvidia/Cosmos-Reason1-7B", "--revision", "v1.0",
+        "--steward", "platform@example.com",
+    )  # fmt: skip
+    run("model", "lineage", MODEL)
+    run("model", "alias", f"{MODEL}@candidate", f"{MODEL}@1")
+    run("model", "show", f"{MODEL}@candidate")
+
+    key = out / "keys" / "release.pem"
+    run("keys", "new", "--out", str(key))
+    sig = out / "alpamayo-mini.sig"
+    run("model", "sign", f"{MODEL}@candidate", "--key", str(key), "--out", str(sig))
+    run("model", "verify", MODEL, str(snap), "--signature", str(sig), "--public-key", f"{key}.pub")
+    reference_verify(snap, sig, Path(f"{key}.pub"))
+
+    tampered = scratch / "Alpamayo-Mini-tampered"
+    shutil.copytree(snap, tampered)
+    shard = tampered / "model-00002-of-00002.safetensors"
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte deep inside the weights
+    shard.write_bytes(bytes(data))
+    (tampered / "tokenizer_config.json").unlink()
+    console.print(Panel.fit("A copy with one flipped byte in a shard and a missing file:"))
+    run("model", "verify", MODEL, str(tampered), expect=7)
+
+    evil = scratch / "Alpamayo-Mini-repack"
+    shutil.copytree(snap, evil)
+    marker = scratch / "PWNED"
+    write_malicious_pickle(evil / "training_args.bin", marker)
+    console.print(Panel.fit("A 'repack' carrying a pickle whose __reduce__ calls os.system:"))
+    run("scan", str(evil), expect=6)
+    run("model", "add", str(evil), "--name", "community/alpamayo-repack", expect=6)
+    console.print(
+        f"[bold]The pickle never ran:[/] {marker.name} exists? {marker.exists()}. The repack is "
+        "registered as BLOCKED: it can be inspected, never aliased, signed or promoted."
+    )
+    run("model", "list")
+    run("supplier", "list")
+    bom = out / "alpamayo-mini.cdx.json"
+    run("bom", MODEL, "--format", "cyclonedx", "--out", str(bom))
+    document = json.loads(bom.read_text())
+    model = document["metadata"]["component"]
+    console.print(
+        f"AI-BOM: CycloneDX {document['specVersion']} {model['type']} "
+        f"{model['name']} with {len(model.get('components', []))} pinned files, "
+        f"{len(model['pedigree']['ancestors'])} ancestor(s), "
+        f"{sum(c['type'] == 'data' for c in document.get('components', []))} dataset(s); "
+        "validated against the official schema."
+    )
+
+
+def reference_verify(snap: Path, sig: Path, public_key: Path) -> None:
+    """The OpenSSF reference verifier checks Steward's signature (when it is installed)."""
+    try:
+        import model_signing  # noqa: F401
+    except ImportError:
+        console.print(
+            "[dim](model_signing not installed: `make test` installs it and the test "
+            "suite checks that it verifies Steward's signatures)[/]"
+        )
+        return
+    cmd = [sys.executable, "-m", "model_signing", "verify", "key", "--signature", str(sig),
+           "--public_key", str(public_key), str(snap)]  # fmt: skip
+    console.print(
+        f"\n[bold cyan]$ model_signing verify key --signature … --public_key … {snap.name}[/]"
+    )
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    sys.stdout.write(done.stdout + done.stderr)
+    if done.returncode != 0:
+        console.print("[red]demo stopped: the reference verifier rejected the signature[/]")
+        sys.exit(1)
 
 
 def main() -> None:
@@ -58,11 +168,13 @@ def main() -> None:
         home = str(scratch / "workspace")
         os.environ["STEWARD_HOME"] = home
     os.environ.setdefault("STEWARD_ACTOR", "demo-auditor")
+    os.environ.setdefault("COLUMNS", "132")  # tables are readable when piped (make demo | less)
     out = scratch / "audit"
     out.mkdir()
     console.print(Panel.fit(f"Steward demo — workspace {home}", style="bold"))
 
     run("init")
+    model_intake(scratch, out)
     run("ledger", "note", "Intake queue reviewed: 3 community models awaiting scan")
     run("ledger", "note", "Safety review of alpamayo-r1 found 2 open hazards")
     run("ledger", "note", "Legal flagged dataset licence CC-BY-NC-4.0 for commercial use")
@@ -77,11 +189,11 @@ def main() -> None:
     run("ledger", "prove", "2", "--out", str(out / "proof-2.json"))
     run("ledger", "verify-proof", str(out / "proof-2.json"), "--key", str(out / "ledger.vkey"))
 
-    before = tamper(out / "entries.jsonl", out / "entries-tampered.jsonl")
+    seq, before, after = tamper(out / "entries.jsonl", out / "entries-tampered.jsonl")
     console.print(
         Panel.fit(
-            "Someone edits seq 2 in a copy of the export:\n"
-            f"  was: {before!r}\n  now: 'approved by safety (no findings)'"
+            f"Someone edits the model registration at seq {seq} in a copy of the export:\n"
+            f"  licence was: {before!r}\n  now:         {after!r}"
         )
     )
     run("ledger", "verify", "--entries", str(out / "entries-tampered.jsonl"), *offline, expect=11)

@@ -61,10 +61,15 @@ def render_record(console: Console, version: ModelVersion) -> None:
     console.print(table)
 
 
-def scan_table(report: ScanReport) -> Table:
-    """One row per file: format, verdict, scanner and findings."""
-    table = Table("file", "format", "verdict", "scanner", "findings", title="scan")
-    for f in report.files:
+def scan_table(report: ScanReport, *, problems_only: bool = False) -> Table:
+    """One row per file (or per unsafe/unscanned file): format, verdict, scanner, findings."""
+    files = (
+        [f for f in report.files if f.verdict.value != "safe"] if problems_only else report.files
+    )
+    hidden = len(report.files) - len(files)
+    caption = f"{hidden} other file(s) scanned safe" if hidden else None
+    table = Table("file", "format", "verdict", "scanner", "findings", title="scan", caption=caption)
+    for f in files:
         style = _VERDICT_STYLE.get(f.verdict.value, "")
         table.add_row(
             f.path,

@@ -53,11 +53,15 @@ def tail(
         print_json([e.to_dict() for e in entries])
         return
     table = Table("seq", "time (UTC)", "kind", "actor", "subject", "payload")
-    for column in table.columns[1:]:
+    for column in table.columns:
         column.no_wrap = True
-        column.overflow = "ellipsis"
+    table.columns[4].max_width = 32
+    table.columns[4].overflow = "ellipsis"
+    room = max(24, console.width - 110)  # the payload is cut to fit; --json has all of it
     for e in entries:
         payload = json.dumps(e.payload, ensure_ascii=False, sort_keys=True)
+        if len(payload) > room:
+            payload = payload[: room - 1] + "…"
         table.add_row(str(e.seq), e.time[:19], e.kind, e.actor, e.subject, payload)
     console.print(table)
 

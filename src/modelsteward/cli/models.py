@@ -100,7 +100,11 @@ def _report_intake(result: IntakeResult, json_out: bool) -> None:
         for line in result.ignored:
             console.print(f"[yellow]note:[/] {line}")
         render_record(console, version)
-        console.print(scan_table(result.scan))
+        if result.scan.unsafe or result.scan.unscanned:
+            console.print(scan_table(result.scan, problems_only=True))
+        else:
+            scanners = ", ".join(f"{k} {v}" for k, v in sorted(result.scan.scanners.items()))
+            console.print(f"  scan              {len(result.scan.files)} files safe ({scanners})")
     if version.status.value == "blocked":
         blocking = ", ".join(version.scan["blocking"])
         if json_out:
