@@ -41,7 +41,19 @@ from modelsteward.types import format_time, utc_now
 if TYPE_CHECKING:  # the scanners (onnx, gguf, fickling) are imported only when a model is added
     from modelsteward.artifacts.scanning import ScanReport
 
-__all__ = ["IntakeProgress", "IntakeRequest", "IntakeResult", "register_version"]
+__all__ = [
+    "IntakeProgress",
+    "IntakeRequest",
+    "IntakeResult",
+    "build_record",
+    "check_acceptances",
+    "conflict_for_other_name",
+    "existing_differences",
+    "hub_id",
+    "observation_for",
+    "register_version",
+    "scan_and_hash",
+]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LICENSE_FILES = re.compile(r"^(licen[cs]e|copying|notice)", re.IGNORECASE)
@@ -130,7 +142,7 @@ def _scan_summary(report: ScanReport, accepted: Mapping[str, str]) -> dict[str, 
     }
 
 
-def _supplier_observation(root: Path, manifest: ModelManifest, card: ModelCard) -> dict[str, Any]:
+def _supplier_observation(manifest: ModelManifest, card: ModelCard) -> dict[str, Any]:
     tops = [f.path for f in manifest.files if "/" not in f.path]
     have, of = card.completeness
     return {
@@ -285,10 +297,10 @@ def register_version(
     append_entries(ledger, drafts)
 
 
-def observation_for(root: Path, manifest: ModelManifest, record: ModelVersion) -> dict[str, Any]:
+def observation_for(manifest: ModelManifest, record: ModelVersion) -> dict[str, Any]:
     """The supplier observation stored with a registration."""
     card = ModelCard.from_dict(record.card)
-    data = _supplier_observation(root, manifest, card)
+    data = _supplier_observation(manifest, card)
     data.update(model=record.ref, digest=str(record.digest), revision=record.revision)
     safe: dict[str, Any] = json.loads(json.dumps(data))
     return safe

@@ -17,7 +17,7 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from modelsteward.artifacts.manifest import ModelManifest
@@ -157,7 +157,7 @@ class ModelService:
             Conflict: the same content is registered under another name.
         """
         request = request.checked()
-        request = IntakeRequest(**{**request.__dict__, "path": request.path.expanduser()})
+        request = replace(request, path=request.path.expanduser())
         manifest, report = scan_and_hash(request, progress or IntakeProgress())
         check_acceptances(request, report)
         with self.db.read() as conn:
@@ -173,11 +173,11 @@ class ModelService:
         scan_blob = blobs.put(_canonical(report.to_dict()))
         with self.db.write() as conn:
             registry = SqlRegistry(conn)
-            if registry.by_digest(manifest.root_digest) is not None:  # lost a race: re-read
-                raise conflict_for_other_name(
-                    registry.by_digest(manifest.root_digest),  # type: ignore[arg-type]
-                    request.name,
-                )
+            raced = registry.by_digest(manifest.root_digest)  # another process was quicker
+            if raced is not None:
+                if raced.name != request.name:
+                    raise conflict_for_other_name(raced, request.name)
+                return IntakeResult(raced, False, manifest, report)
             record = build_record(
                 request,
                 manifest,
@@ -186,7 +186,7 @@ class ModelService:
                 actor=self.actor,
                 blobs=(manifest_blob, scan_blob),
             )
-            observation = observation_for(request.path, manifest, record)
+            observation = observation_for(manifest, record)
             register_version(registry, SqlLedgerTxn(conn), record, observation)
         return IntakeResult(record, True, manifest, report)
 

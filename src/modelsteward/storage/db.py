@@ -7,8 +7,8 @@ processes. On PostgreSQL the ledger serialises writers with a row lock on its tr
     >>> import tempfile, pathlib
     >>> db = Database.open(f"sqlite:///{tempfile.mkdtemp()}/s.db")
     >>> db.migrate()
-    >>> db.schema_revision()
-    '0001'
+    >>> db.schema_revision()  # the newest migration
+    '0002'
 """
 
 from __future__ import annotations
