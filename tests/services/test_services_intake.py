@@ -311,3 +311,21 @@ def test_supplier_is_recorded_from_the_source_and_can_be_reviewed(
     with pytest.raises(NotFound) as missing:
         steward.suppliers.get("huggingface.co/nobody")
     assert "known suppliers: huggingface.co/acme" in missing.value.hint
+
+
+def test_card_values_json_cannot_carry_are_kept_as_text(steward: Steward, tmp_path: Path) -> None:
+    card = "---\nlicense: mit\nparams: 100000000000000000000\nscore: .nan\n---\n# m\n"
+    folder = make_hf_snapshot(tmp_path / "odd", card=card)
+
+    v = _add(steward, folder, name="odd").version
+
+    assert v.card["metadata"]["params"] == "100000000000000000000"
+    assert v.card["metadata"]["score"] == "nan"
+
+
+def test_version_refs_are_plain_positive_numbers(steward: Steward, snapshot: Path) -> None:
+    _add(steward, snapshot)
+    assert steward.models.get("acme/drive-vla@1").version == 1
+    for bad in ("acme/drive-vla@²", "acme/drive-vla@01", "acme/drive-vla@0"):
+        with pytest.raises(InvalidInput):
+            steward.models.get(bad)

@@ -53,8 +53,19 @@ def _text(value: Any) -> str | None:
 
 
 def _json_safe(value: Any) -> Any:
-    """YAML may hold dates and other non-JSON values; keep the card storable."""
-    return json.loads(json.dumps(value, default=str))
+    """YAML may hold dates, huge integers, NaN… — keep only what canonical JSON can carry (the
+    card goes into a ledger entry), turning the rest into strings."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) <= 2**53 else str(value)
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else str(value)
+    return str(value)
 
 
 @dataclass(frozen=True)

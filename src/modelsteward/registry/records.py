@@ -115,7 +115,7 @@ class ModelRef:
         check_name(name)
         if not at:
             return cls(name=name)
-        if tail.isdigit() and int(tail) > 0:
+        if re.fullmatch(r"[1-9][0-9]{0,8}", tail):
             return cls(name=name, version=int(tail))
         if _ALIAS.match(tail):
             return cls(name=name, alias=tail)

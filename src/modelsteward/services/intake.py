@@ -173,7 +173,7 @@ def _framework(card: ModelCard, config: ModelConfig, report: ScanReport) -> dict
     if card.library_name:
         framework["library"] = card.library_name
     for verdict in report.files:
-        for key in ("opset", "producer", "gguf_version"):
+        for key in ("opsets", "producer"):
             if key in verdict.details and f"{verdict.format}.{key}" not in framework:
                 framework[f"{verdict.format}.{key}"] = str(verdict.details[key])
     return framework
@@ -251,7 +251,7 @@ def check_acceptances(request: IntakeRequest, report: ScanReport) -> None:
 def existing_differences(existing: ModelVersion, request: IntakeRequest) -> tuple[str, ...]:
     """Options given now that differ from the record already registered."""
     asked = {
-        "tier": request.tier,
+        "tier": request.tier.strip().lower() if request.tier else None,
         "source": request.source,
         "revision": request.revision,
         "steward": request.steward,

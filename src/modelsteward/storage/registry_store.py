@@ -143,11 +143,11 @@ class SqlRegistry:
     # -- lineage -------------------------------------------------------------------------------
 
     def declared_parents(self, child: Digest) -> list[tuple[str, str | None]]:
-        """``(declared base model, relation)`` of a version, in declaration order."""
+        """``(declared base model, relation)`` of a version, sorted by name."""
         rows = self.conn.execute(
-            select(model_lineage.c.declared, model_lineage.c.relation).where(
-                model_lineage.c.child == str(child)
-            )
+            select(model_lineage.c.declared, model_lineage.c.relation)
+            .where(model_lineage.c.child == str(child))
+            .order_by(model_lineage.c.declared)
         )
         return [(r.declared, r.relation) for r in rows]
 

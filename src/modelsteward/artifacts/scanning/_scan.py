@@ -1,16 +1,14 @@
 """Scan a model folder or file: one verdict per file, exactly the files hashing sees.
 
-    >>> import tempfile
-    >>> from pathlib import Path, PurePosixPath
-
-import onnx
-    >>> from modelsteward.artifacts.scanning import scan_model
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> _ = (folder / "README.md").write_text("# A model\\n")
-    >>> _ = (folder / "modeling_x.py").write_text("import os\\n")
-    >>> report = scan_model(folder)
-    >>> report.summary
-    {'files': 2, 'safe': 1, 'unsafe': 0, 'unscanned': 1}
+>>> import tempfile
+>>> from pathlib import Path, PurePosixPath
+>>> from modelsteward.artifacts.scanning import scan_model
+>>> folder = Path(tempfile.mkdtemp())
+>>> _ = (folder / "README.md").write_text("# A model\\n")
+>>> _ = (folder / "modeling_x.py").write_text("import os\\n")
+>>> report = scan_model(folder)
+>>> report.summary
+{'files': 2, 'safe': 1, 'unsafe': 0, 'unscanned': 1}
 """
 
 from __future__ import annotations
