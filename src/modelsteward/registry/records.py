@@ -31,7 +31,9 @@ __all__ = [
     "SupplierReview",
     "check_alias",
     "check_name",
+    "hub_id_from_source",
     "supplier_id_from_source",
+    "tuples_from_lists",
 ]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$")
@@ -148,6 +150,22 @@ def supplier_id_from_source(source: str | None) -> str | None:
     return f"{host}/{parts[0].lower()}" if parts else host
 
 
+def hub_id_from_source(source: str | None) -> str | None:
+    """``org/name`` of a source URL, lowercased — what a card's ``base_model`` declares
+    (``https://huggingface.co/nvidia/Cosmos-Reason1-7B`` → ``nvidia/cosmos-reason1-7b``)."""
+    if not source:
+        return None
+    parts = [p for p in urlparse(source).path.split("/") if p]
+    if parts[:1] in (["models"], ["datasets"]):
+        parts = parts[1:]
+    return "/".join(parts[:2]).lower() if len(parts) >= 2 else None
+
+
+def tuples_from_lists(data: dict[str, Any]) -> dict[str, Any]:
+    """JSON arrays back to the tuples frozen records hold (one level deep)."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+
+
 @dataclass(frozen=True)
 class ModelVersion:
     """One registered model version: the inventory record an auditor reads."""
@@ -205,9 +223,7 @@ class ModelVersion:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelVersion:
         """Inverse of :meth:`to_dict`."""
-        values: dict[str, Any] = {
-            k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
-        }
+        values = tuples_from_lists(data)
         values.update(
             digest=Digest.parse(data["digest"]),
             manifest_blob=Digest.parse(data["manifest_blob"]),

@@ -32,6 +32,7 @@ from modelsteward.registry.records import (
     ModelVersion,
     RiskTier,
     check_name,
+    hub_id_from_source,
     supplier_id_from_source,
 )
 from modelsteward.storage.ledger_store import SqlLedgerTxn
@@ -49,7 +50,6 @@ __all__ = [
     "check_acceptances",
     "conflict_for_other_name",
     "existing_differences",
-    "hub_id",
     "observation_for",
     "register_version",
     "scan_and_hash",
@@ -227,16 +227,6 @@ def build_record(
     )
 
 
-def hub_id(source: str | None) -> str | None:
-    """``org/name`` of a hub URL, lowercased (matches ``base_model`` declarations)."""
-    if not source:
-        return None
-    parts = [p for p in urlparse(source).path.split("/") if p]
-    if parts[:1] in (["models"], ["datasets"]):
-        parts = parts[1:]
-    return "/".join(parts[:2]).lower() if len(parts) >= 2 else None
-
-
 def check_acceptances(request: IntakeRequest, report: ScanReport) -> None:
     """Only files the scanner left unscanned can be accepted."""
     unscanned = {f.path for f in report.unscanned}
@@ -288,7 +278,7 @@ def register_version(
         )
     if supplier:
         registry.observe_supplier(supplier, record.digest, record.registered_at, observation)
-    registry.insert_version(record, hub_id(record.source))
+    registry.insert_version(record, hub_id_from_source(record.source))
     payload = record.to_dict()
     payload["supplier_observation"] = observation
     drafts.append(
