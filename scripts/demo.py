@@ -5,7 +5,9 @@ style snapshot is scanned, registered with its inventory record, lineage and sup
 signed, verified, caught when tampered with, and described in a CycloneDX AI-BOM; a snapshot
 carrying a malicious pickle is blocked without the pickle ever running. Then the ledger under all
 of it: a signed checkpoint, an offline verification of an export, and the same verification
-failing on a tampered copy, explained in plain words.
+failing on a tampered copy, explained in plain words. Between them, data provenance: a partner
+dataset with PII findings, a fine-tune run through `steward run exec`, its reproduction, and a
+commercial licence review blocked by the non-commercial dataset, with the reason spelled out.
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.panel import Panel
 
-from modelsteward.testing import make_hf_snapshot, write_malicious_pickle
+from modelsteward.testing import (
+    make_hf_snapshot,
+    write_drive_logs,
+    write_finetune_script,
+    write_malicious_pickle,
+)
 
 console = Console(highlight=False)
 STEWARD = str(Path(sys.executable).with_name("steward"))
@@ -139,6 +146,66 @@ def model_intake(scratch: Path, out: Path) -> None:
     )
 
 
+CURATION = """inclusion:
+  - rule: fleet in (partner-a, partner-b) and road in (motorway, urban, rural)
+    reason: only vehicles under the data-sharing contract
+exclusion:
+  - rule: speed_mps > 60 or gap_m < 0
+    reason: sensor glitches (physically impossible values)
+    removed: 37
+  - rule: frames within 200 m of a depot
+    reason: depot yards are private property, outside the ODD
+    removed: 1204
+"""
+ODD_TAGS = """scenery.road_type: [motorway, urban, rural]
+environment.weather: [clear, rain]
+dynamic.lead_vehicle: [present, absent]
+"""
+
+
+def data_provenance(scratch: Path, out: Path) -> None:
+    """A partner dataset with PII, a fine-tune through `run exec`, its reproduction, and the
+    licence review that a non-commercial dataset blocks."""
+    console.print(Panel.fit("Data provenance: what shaped the model, under which terms."))
+    logs = write_drive_logs(scratch / "partner-drive-logs").parent
+    (scratch / "curation.yaml").write_text(CURATION)
+    (scratch / "odd.yaml").write_text(ODD_TAGS)
+    run(
+        "dataset", "add", str(logs), "--name", "partner-drive-logs",
+        "--license", "CC-BY-NC-4.0", "--tier", "partner", "--consent", "contract",
+        "--collected", "2026-06-01..2026-08-31", "--geography", "DE,AT",
+        "--retention-days", "730", "--source", "Partner fleet export 2026-Q3 (contract FL-118)",
+        "--exclusions", str(scratch / "curation.yaml"), "--odd-tags", str(scratch / "odd.yaml"),
+        "--source-column", "fleet",
+    )  # fmt: skip
+    run("dataset", "list")
+    run("dataset", "card", "partner-drive-logs", "--out", str(out / "dataset-card"))
+
+    code = scratch / "brake-head-code"
+    script = write_finetune_script(code / "train.py")
+    config = code / "config.json"
+    config.write_text(json.dumps({"epochs": 300, "learning_rate": 0.2}))
+    console.print(Panel.fit("A fine-tune of the registered base model, run by Steward:"))
+    run(
+        "run", "exec", "--name", "acme/brake-head", "--base", "nvidia/cosmos-reason1",
+        "--data", "partner-drive-logs", "--config", str(config), "--seed", "7",
+        "--workdir", str(code), "--metrics", "metrics.json", "--tolerance", "accuracy=0.005",
+        "--output", str(scratch / "brake-head"), "--", sys.executable, str(script),
+    )  # fmt: skip
+    run("model", "show", "acme/brake-head")
+    run("run", "reproduce", "acme/brake-head")
+    console.print(Panel.fit("Licence review along the lineage, for research and for a product:"))
+    run("license", "review", "acme/brake-head", "--use", "research")
+    run("license", "review", "acme/brake-head", "--use", "commercial",
+        "--distribution", "product", expect=6)  # fmt: skip
+    console.print(
+        "[bold]Blocked:[/] the partner logs are CC-BY-NC-4.0, and the fine-tune inherits the "
+        "non-commercial clause through its training run. Legal can record a decision (say, a "
+        "commercial licence bought from the partner) with `steward license approve`; it binds "
+        "to this exact lineage and is void if the lineage changes."
+    )
+
+
 def reference_verify(snap: Path, sig: Path, public_key: Path) -> None:
     """The OpenSSF reference verifier checks Steward's signature (when it is installed)."""
     try:
@@ -175,6 +242,7 @@ def main() -> None:
 
     run("init")
     model_intake(scratch, out)
+    data_provenance(scratch, out)
     run("ledger", "note", "Intake queue reviewed: 3 community models awaiting scan")
     run("ledger", "note", "Safety review of alpamayo-r1 found 2 open hazards")
     run("ledger", "note", "Legal flagged dataset licence CC-BY-NC-4.0 for commercial use")

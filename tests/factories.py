@@ -4,6 +4,8 @@ from modelsteward.testing import (
     NVIDIA_CARD,
     make_hf_snapshot,
     write_benign_pickle,
+    write_drive_logs,
+    write_finetune_script,
     write_malicious_pickle,
     write_safetensors,
 )
@@ -13,5 +15,7 @@ __all__ = [
     "make_hf_snapshot",
     "write_benign_pickle",
     "write_malicious_pickle",
+    "write_drive_logs",
+    "write_finetune_script",
     "write_safetensors",
 ]

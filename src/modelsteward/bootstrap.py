@@ -16,9 +16,12 @@ from sqlalchemy import insert, select
 from modelsteward import __version__
 from modelsteward.config import Settings
 from modelsteward.errors import Conflict
+from modelsteward.services.datasets import DatasetService
 from modelsteward.services.ledger import LedgerService
+from modelsteward.services.licenses import LicenseService
 from modelsteward.services.model_trust import ModelTrustService
 from modelsteward.services.models import ModelService
+from modelsteward.services.runs import RunService
 from modelsteward.services.suppliers import SupplierService
 from modelsteward.services.witness import WitnessFolder
 from modelsteward.storage.db import Database
@@ -39,6 +42,9 @@ class Steward:
     models: ModelService
     trust: ModelTrustService
     suppliers: SupplierService
+    datasets: DatasetService
+    runs: RunService
+    licenses: LicenseService
     created: bool = False
 
     def close(self) -> None:
@@ -59,7 +65,12 @@ def _assemble(settings: Settings, workspace: Workspace, db: Database, created: b
     models = ModelService(db, workspace, actor=settings.actor)
     suppliers = SupplierService(db, actor=settings.actor)
     trust = ModelTrustService(models)
-    return Steward(settings, workspace, db, ledger, models, trust, suppliers, created)
+    datasets = DatasetService(db, workspace, actor=settings.actor)
+    runs = RunService(models, datasets, actor=settings.actor)
+    licenses = LicenseService(models, actor=settings.actor)
+    return Steward(
+        settings, workspace, db, ledger, models, trust, suppliers, datasets, runs, licenses, created
+    )
 
 
 def open_workspace(settings: Settings) -> Steward:

@@ -10,14 +10,15 @@ lists them)::
     │   └── WorkspaceMissing          4   404   no workspace at STEWARD_HOME
     ├── Conflict                      5   409
     ├── PolicyDenied                  6   403
-    └── VerificationFailed            7   422   a digest or signature did not verify
-        ├── BlobCorrupted             7   422   a stored blob no longer matches its digest
-        └── LedgerTampered            8   422   the ledger failed verification (generic)
-            ├── BadSignature         10   422   checkpoint signature invalid, or unknown key
-            ├── RootMismatch         11   422   entries do not hash to the signed root
-            ├── SequenceBroken       12   422   missing, duplicate or out-of-order seq
-            ├── InconsistentCheckpoints 13 422  fork or rollback between checkpoints
-            └── MalformedEvidence    14   422   unparseable entry, proof, checkpoint or key
+    ├── VerificationFailed            7   422   a digest or signature did not verify
+    │   ├── BlobCorrupted             7   422   a stored blob no longer matches its digest
+    │   └── LedgerTampered            8   422   the ledger failed verification (generic)
+    │       ├── BadSignature         10   422   checkpoint signature invalid, or unknown key
+    │       ├── RootMismatch         11   422   entries do not hash to the signed root
+    │       ├── SequenceBroken       12   422   missing, duplicate or out-of-order seq
+    │       ├── InconsistentCheckpoints 13 422  fork or rollback between checkpoints
+    │       └── MalformedEvidence    14   422   unparseable entry, proof, checkpoint or key
+    └── CommandFailed                15   500   a command Steward ran for a run exited non-zero
 
 Example:
     >>> from modelsteward.errors import NotFound
@@ -34,6 +35,7 @@ __all__ = [
     "EXIT_CODES",
     "BadSignature",
     "BlobCorrupted",
+    "CommandFailed",
     "Conflict",
     "InconsistentCheckpoints",
     "InvalidInput",
@@ -168,6 +170,14 @@ class MalformedEvidence(LedgerTampered):
 
     exit_code = 14
     title = "malformed-evidence"
+
+
+class CommandFailed(StewardError):
+    """A training or reproduction command Steward ran exited non-zero."""
+
+    exit_code = 15
+    http_status = 500
+    title = "command-failed"
 
 
 def _exit_codes() -> dict[int, str]:

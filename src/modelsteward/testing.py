@@ -18,10 +18,15 @@ from typing import Any
 
 import numpy as np
 
+from modelsteward._testing_runs import FINETUNE_SCRIPT, write_drive_logs, write_finetune_script
+
 __all__ = [
+    "FINETUNE_SCRIPT",
     "NVIDIA_CARD",
     "make_hf_snapshot",
     "write_benign_pickle",
+    "write_drive_logs",
+    "write_finetune_script",
     "write_malicious_pickle",
     "write_safetensors",
 ]

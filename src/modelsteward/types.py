@@ -21,6 +21,7 @@ from modelsteward.errors import InvalidInput
 __all__ = ["Digest", "format_time", "parse_time", "utc_now"]
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_LOOKS_LIKE = re.compile(r"^(sha256:)?[0-9a-fA-F]{64}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,11 @@ class Digest:
     def of(cls, data: bytes) -> Digest:
         """Digest of ``data``."""
         return cls(hashlib.sha256(data).hexdigest())
+
+    @staticmethod
+    def looks_like(text: str) -> bool:
+        """True for ``sha256:<hex>`` or 64 bare hex digits (a reference that is a digest)."""
+        return bool(_LOOKS_LIKE.match(text.strip()))
 
     @classmethod
     def parse(cls, text: str) -> Digest:

@@ -18,8 +18,11 @@ from modelsteward import __version__
 from modelsteward.cli._common import STATE, err_console, print_json
 from modelsteward.cli.artifacts import hash_command, keys_app, scan_command
 from modelsteward.cli.bom import bom_command
+from modelsteward.cli.datasets import dataset_app
 from modelsteward.cli.ledger import ledger_app
+from modelsteward.cli.licenses import license_app
 from modelsteward.cli.models import model_app
+from modelsteward.cli.runs import run_app
 from modelsteward.cli.suppliers import supplier_app
 from modelsteward.cli.workspace import init_command
 from modelsteward.errors import EXIT_CODES, StewardError
@@ -69,6 +72,9 @@ def root(
 app.command("init")(init_command)
 app.add_typer(model_app, name="model")
 app.add_typer(supplier_app, name="supplier")
+app.add_typer(dataset_app, name="dataset")
+app.add_typer(run_app, name="run")
+app.add_typer(license_app, name="license")
 app.add_typer(keys_app, name="keys")
 app.command("hash")(hash_command)
 app.command("scan")(scan_command)

@@ -158,11 +158,19 @@ def show(ref: RefArg, json_out: JsonOpt = False) -> None:
         version = app.models.get(ref)
         details = app.models.details(version)
         report = app.models.scan_report(version)
+        runs = [r.id for r in app.runs.list(name=version.name) if r.output_digest == version.digest]
+        flags = app.runs.flags(version)
     if json_out:
-        print_json({**details, "scan_report": report.to_dict()})
+        print_json(
+            {**details, "scan_report": report.to_dict(), "runs": runs, "provenance_flags": flags}
+        )
         return
     console.print(f"[bold]{version.ref}[/]  {version.digest}")
     render_record(console, version)
+    for run_id in runs:
+        console.print(f"  produced by run {run_id} (steward run show {run_id})")
+    for flag in flags:
+        console.print(f"  [yellow]flag:[/] {flag}")
     lineage = details["lineage"]
     for ancestor in lineage["ancestors"]:
         where = ancestor["ref"] if ancestor["resolved"] else "[yellow]unresolved ancestor[/]"

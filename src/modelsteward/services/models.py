@@ -18,6 +18,7 @@ import builtins
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelsteward.artifacts.manifest import ModelManifest
@@ -48,8 +49,10 @@ from modelsteward.services.intake import (
 )
 from modelsteward.storage.db import Database
 from modelsteward.storage.ledger_store import SqlLedgerTxn
+from modelsteward.storage.provenance_store import SqlLocations
 from modelsteward.storage.registry_store import SqlRegistry
 from modelsteward.storage.workspace import Workspace
+from modelsteward.types import format_time, utc_now
 
 if TYPE_CHECKING:
     from modelsteward.artifacts.scanning import ScanReport
@@ -165,6 +168,7 @@ class ModelService:
         if existing is not None:
             if existing.name != request.name:
                 raise conflict_for_other_name(existing, request.name)
+            self._seen_at(existing, request.path)
             return IntakeResult(
                 existing, False, manifest, report, existing_differences(existing, request)
             )
@@ -188,7 +192,17 @@ class ModelService:
             )
             observation = observation_for(manifest, record)
             register_version(registry, SqlLedgerTxn(conn), record, observation)
+            SqlLocations(conn).note_location(
+                record.digest, str(request.path.resolve()), "model", record.registered_at
+            )
         return IntakeResult(record, True, manifest, report)
+
+    def _seen_at(self, version: ModelVersion, path: Path) -> None:
+        """Remember a new folder holding a registered version (not a ledger event)."""
+        with self.db.write() as conn:
+            SqlLocations(conn).note_location(
+                version.digest, str(path.resolve()), "model", format_time(utc_now())
+            )
 
     # -- look-up -------------------------------------------------------------------------------
 

@@ -173,6 +173,52 @@ class SqlRegistry:
         )
         return [ModelVersion.from_dict(json.loads(r)) for r in rows.scalars()]
 
+    def by_digests(self, digests: Sequence[str]) -> dict[str, ModelVersion]:
+        """Versions by digest, for every digest that is registered."""
+        if not digests:
+            return {}
+        rows = self.conn.execute(
+            select(model_versions.c.record).where(model_versions.c.digest.in_(list(digests)))
+        )
+        found = (ModelVersion.from_dict(json.loads(r)) for r in rows.scalars())
+        return {str(v.digest): v for v in found}
+
+    def declared_parents_of(
+        self, children: Sequence[str]
+    ) -> dict[str, list[tuple[str, str | None]]]:
+        """:meth:`declared_parents` for many versions at once."""
+        out: dict[str, list[tuple[str, str | None]]] = {}
+        if not children:
+            return out
+        rows = self.conn.execute(
+            select(model_lineage.c.child, model_lineage.c.declared, model_lineage.c.relation)
+            .where(model_lineage.c.child.in_(list(children)))
+            .order_by(model_lineage.c.declared)
+        )
+        for r in rows:
+            out.setdefault(r.child, []).append((r.declared, r.relation))
+        return out
+
+    def resolve_many(self, declared: Sequence[str]) -> dict[str, ModelVersion]:
+        """:meth:`resolve_declared` for many names at once (keys are lower-cased)."""
+        keys = sorted({d.lower() for d in declared})
+        if not keys:
+            return {}
+        rows = self.conn.execute(
+            select(model_versions.c.source_id, model_versions.c.record)
+            .where(
+                func.lower(model_versions.c.name).in_(keys) | model_versions.c.source_id.in_(keys)
+            )
+            .order_by(model_versions.c.registered_at, model_versions.c.version)
+        )
+        out: dict[str, ModelVersion] = {}
+        for source_id, record in rows:  # oldest first, so the newest wins
+            version = ModelVersion.from_dict(json.loads(record))
+            for key in {version.name.lower(), source_id}:
+                if key in keys:
+                    out[key] = version
+        return out
+
     def source_id(self, digest: Digest) -> str | None:
         """The hub id recorded for a version."""
         return self.conn.execute(

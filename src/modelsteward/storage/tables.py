@@ -16,6 +16,8 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "artifact_locations",
+    "datasets",
     "ledger_checkpoints",
     "ledger_entries",
     "ledger_nodes",
@@ -27,8 +29,12 @@ __all__ = [
     "model_lineage",
     "model_signatures",
     "model_versions",
+    "license_approvals",
+    "run_inputs",
+    "run_reproductions",
     "supplier_observations",
     "suppliers",
+    "training_runs",
 ]
 
 metadata = MetaData()
@@ -166,4 +172,76 @@ supplier_observations = Table(
     Column("digest", String(71), primary_key=True),
     Column("observed_at", String(32), nullable=False),
     Column("data", Text, nullable=False),
+)
+
+# -- data provenance, training runs, legal register (issue 4) ---------------------------------
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("digest", String(71), primary_key=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("tier", String(32), nullable=False),
+    Column("license", String(256), nullable=False),
+    Column("expires_on", String(10), nullable=False),
+    Column("registered_at", String(32), nullable=False),
+    Column("record", Text, nullable=False),  # DatasetSnapshot.to_dict() as JSON
+    Index("ix_datasets_expires_on", "expires_on"),
+)
+
+artifact_locations = Table(
+    "artifact_locations",
+    metadata,
+    Column("digest", String(71), primary_key=True),
+    Column("path", String(1024), primary_key=True),
+    Column("kind", String(16), nullable=False),  # "model" | "dataset"
+    Column("seen_at", String(32), nullable=False),
+)
+
+training_runs = Table(
+    "training_runs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("output_digest", String(71), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("recorded_at", String(32), nullable=False),
+    Column("record", Text, nullable=False),  # TrainingRun.to_dict() as JSON
+    Index("ix_training_runs_output_digest", "output_digest"),
+    Index("ix_training_runs_name", "name"),
+)
+
+run_inputs = Table(
+    "run_inputs",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("role", String(16), primary_key=True),
+    Column("digest", String(71), primary_key=True),
+    Column("name", String(256), nullable=False),
+    Index("ix_run_inputs_digest", "digest"),
+)
+
+run_reproductions = Table(
+    "run_reproductions",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),  # the ledger entry
+    Column("run_id", String(32), nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("reproduced_at", String(32), nullable=False),
+    Column("record", Text, nullable=False),
+    Index("ix_run_reproductions_run_id", "run_id"),
+)
+
+license_approvals = Table(
+    "license_approvals",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),  # the ledger entry
+    Column("model_digest", String(71), nullable=False),
+    Column("use", String(16), nullable=False),
+    Column("distribution", String(16), nullable=False),
+    Column("field", String(64), nullable=False),  # "" when no field of use was named
+    Column("review_digest", String(71), nullable=False),
+    Column("approved_at", String(32), nullable=False),
+    Column("record", Text, nullable=False),
+    Index("ix_license_approvals_model", "model_digest", "use", "distribution"),
 )

@@ -1,0 +1,1 @@
+"""Datasets: snapshots, tabular profiles, PII findings."""

@@ -1,0 +1,1 @@
+"""Licensing: the versioned licence knowledge base and the lineage licence review."""

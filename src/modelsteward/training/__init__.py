@@ -1,0 +1,1 @@
+"""Training and fine-tune runs: records, provenance statements, environment capture."""
