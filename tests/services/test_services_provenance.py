@@ -167,6 +167,13 @@ def test_run_exec_registers_output_with_provenance(
     assert {d["annotations"]["role"] for d in deps} == {"base-model", "dataset", "code"}
     assert steward.runs.flags(result.version) == []
     assert steward.runs.get("brake-head").id == run.id
+    lineage = steward.models.lineage(result.version)
+    (edge,) = lineage.runs
+    assert {(i["role"], i["name"]) for i in edge["inputs"]} == {
+        ("base-model", "drive-base@1"),
+        ("dataset", "fleet-logs"),
+    }
+    assert f'label="{run.id}"' in lineage.to_dot()
 
 
 def test_run_reproduces_bit_exact(steward: Steward, logs: Path, base: str, tmp_path: Path) -> None:

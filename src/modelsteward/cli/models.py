@@ -214,6 +214,10 @@ def lineage(
             add(node.add(f"{a.relation or 'base'}: {label}"), a.parents)
 
     add(tree, result.ancestors)
+    for run in result.runs:
+        branch = tree.add(f"[blue]run {run['run']}[/]")
+        for item in run["inputs"]:
+            branch.add(f"{item['role']}: {item['name']} {item['digest'][:19]}…")
     console.print(tree)
     for child in result.descendants:
         console.print(f"derived: {child.ref}")

@@ -90,7 +90,8 @@ class KnowledgeBase:
     def from_bytes(cls, data: bytes, *, origin: str = "<bytes>") -> KnowledgeBase:
         """Load and validate knowledge base YAML held in memory."""
         try:
-            raw = yaml.safe_load(data)
+            # libyaml's safe loader when PyYAML was built with it: ~10x faster on this file
+            raw = yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
         except yaml.YAMLError as exc:
             raise InvalidInput(f"licence knowledge base {origin}: not valid YAML ({exc})") from exc
         try:

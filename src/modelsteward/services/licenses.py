@@ -97,10 +97,12 @@ class _Walker:
                 if i.role == "base-model"
             ]
         )
-        run_data = self.datasets.by_digests(
-            [i.digest for rs in produced.values() for r in rs for i in r.datasets]
+        found = self.datasets.identities(
+            names=[d for v in level for d in v.datasets],
+            digests=[i.digest for rs in produced.values() for r in rs for i in r.datasets],
         )
-        card_data = self.datasets.by_names([d for v in level for d in v.datasets])
+        run_data = {digest: (name, digest, lic) for name, digest, lic in found}
+        card_data = {name.lower(): (name, digest, lic) for name, digest, lic in found}
         discovered: list[ModelVersion] = []
         for version in level:
             inputs: list[tuple[str, str]] = []
@@ -154,7 +156,7 @@ class _Walker:
             discovered.append(version)
         return node_id, "base-model"
 
-    def _dataset(self, snapshot: Any, declared: str) -> str:
+    def _dataset(self, snapshot: tuple[str, str, str] | None, declared: str) -> str:
         from modelsteward.licensing.review import LineageNode
 
         if snapshot is None:
@@ -163,10 +165,9 @@ class _Walker:
                 node_id, LineageNode(node_id, "dataset", declared, None, registered=False)
             )
             return node_id
-        node_id = f"dataset:{snapshot.digest}"
-        self.nodes.setdefault(
-            node_id, LineageNode(node_id, "dataset", snapshot.name, snapshot.license)
-        )
+        name, digest, license_expression = snapshot
+        node_id = f"dataset:{digest}"
+        self.nodes.setdefault(node_id, LineageNode(node_id, "dataset", name, license_expression))
         return node_id
 
 

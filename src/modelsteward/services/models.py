@@ -49,7 +49,7 @@ from modelsteward.services.intake import (
 )
 from modelsteward.storage.db import Database
 from modelsteward.storage.ledger_store import SqlLedgerTxn
-from modelsteward.storage.provenance_store import SqlLocations
+from modelsteward.storage.provenance_store import SqlLocations, SqlRuns
 from modelsteward.storage.registry_store import SqlRegistry
 from modelsteward.storage.workspace import Workspace
 from modelsteward.types import format_time, utc_now
@@ -90,6 +90,8 @@ class Lineage:
     version: ModelVersion
     ancestors: tuple[Ancestry, ...]
     descendants: tuple[ModelVersion, ...] = field(default=())
+    #: recorded runs that produced this version: the exact base model and datasets they used
+    runs: tuple[dict[str, Any], ...] = field(default=())
 
     def unresolved(self) -> list[str]:
         """Declared ancestors (at any depth) not registered here."""
@@ -110,6 +112,7 @@ class Lineage:
             "ancestors": [a.to_dict() for a in self.ancestors],
             "unresolved": self.unresolved(),
             "descendants": [{"ref": d.ref, "digest": str(d.digest)} for d in self.descendants],
+            "runs": list(self.runs),
         }
 
     def to_dot(self) -> str:
@@ -138,6 +141,12 @@ class Lineage:
         walk(me, self.ancestors)
         for d in self.descendants:
             lines.append(f'  {json.dumps(d.ref)} -> {me} [label="derived"];')
+        for run in self.runs:
+            for item in run["inputs"]:
+                shape = "box" if item["role"] == "base-model" else "cylinder"
+                target = json.dumps(item["name"])
+                lines.append(f"  {target} [shape={shape}];")
+                lines.append(f"  {me} -> {target} [label={json.dumps(run['run'])}, color=blue];")
         lines.append("}")
         return "\n".join(lines) + "\n"
 
@@ -290,7 +299,21 @@ class ModelService:
 
             tree = ancestry(version, frozenset({str(version.digest)}), depth)
             children = registry.children_of(version, registry.source_id(version.digest))
-        return Lineage(version, tree, tuple(c for c in children if c.digest != version.digest))
+            produced = SqlRuns(conn).producing([str(version.digest)]).get(str(version.digest), [])
+        runs = tuple(
+            {
+                "run": run.id,
+                "inputs": [
+                    {"role": i.role, "name": i.name, "digest": i.digest}
+                    for i in run.inputs
+                    if i.role in ("base-model", "dataset")
+                ],
+            }
+            for run in produced
+        )
+        return Lineage(
+            version, tree, tuple(c for c in children if c.digest != version.digest), runs
+        )
 
     # -- aliases -------------------------------------------------------------------------------
 

@@ -45,31 +45,23 @@ class SqlDatasets:
         ).scalar()
         return DatasetSnapshot.from_dict(json.loads(row)) if row else None
 
-    def by_digests(self, digests: Sequence[str]) -> dict[str, DatasetSnapshot]:
-        """Snapshots by digest, for every digest that is registered."""
-        if not digests:
-            return {}
-        rows = self.conn.execute(
-            select(datasets.c.record).where(datasets.c.digest.in_(list(digests)))
+    def identities(
+        self, *, names: Iterable[str] = (), digests: Iterable[str] = ()
+    ) -> list[tuple[str, str, str]]:
+        """``(name, digest, licence)`` of the snapshots with any of these names
+        (case-insensitive) or digests — what a lineage walk needs, without the records."""
+        keys, wanted = sorted({n.lower() for n in names}), sorted(set(digests))
+        if not keys and not wanted:
+            return []
+        query = select(datasets.c.name, datasets.c.digest, datasets.c.license).where(
+            func.lower(datasets.c.name).in_(keys) | datasets.c.digest.in_(wanted)
         )
-        found = (DatasetSnapshot.from_dict(json.loads(r)) for (r,) in rows)
-        return {str(d.digest): d for d in found}
+        return [(r.name, r.digest, r.license) for r in self.conn.execute(query)]
 
     def by_name(self, name: str) -> DatasetSnapshot | None:
         """The snapshot registered under ``name``."""
         row = self.conn.execute(select(datasets.c.record).where(datasets.c.name == name)).scalar()
         return DatasetSnapshot.from_dict(json.loads(row)) if row else None
-
-    def by_names(self, names: Iterable[str]) -> dict[str, DatasetSnapshot]:
-        """Snapshots by lower-cased name, for the given names (case-insensitive)."""
-        keys = sorted({n.lower() for n in names})
-        if not keys:
-            return {}
-        rows = self.conn.execute(
-            select(datasets.c.record).where(func.lower(datasets.c.name).in_(keys))
-        )
-        found = (DatasetSnapshot.from_dict(json.loads(r)) for (r,) in rows)
-        return {d.name.lower(): d for d in found}
 
     def insert(self, snapshot: DatasetSnapshot) -> None:
         """Store a new snapshot."""
