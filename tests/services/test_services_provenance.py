@@ -282,3 +282,59 @@ def test_model_claiming_a_base_without_a_run_is_an_untracked_derivation(
     flags = steward.runs.flags(version)
     assert flags
     assert flags[0].startswith("untracked derivation")
+
+
+def test_missing_source_column_or_bad_curation_file_writes_nothing(
+    steward: Steward, logs: Path, tmp_path: Path
+) -> None:
+    before = steward.ledger.size()
+    with pytest.raises(InvalidInput, match="vendor"):
+        steward.datasets.add(_dataset_request(logs, source_column="vendor"))
+    bad = tmp_path / "curation.yaml"
+    bad.write_text("exclusion:\n  - {rule: blurry frames, reason: unreadable}\n")
+    with pytest.raises(InvalidInput, match="removed"):
+        steward.datasets.add(_dataset_request(logs, exclusions=bad))
+    assert steward.ledger.size() == before
+    assert steward.datasets.list() == []
+
+
+def test_output_inside_the_working_folder_still_reproduces(
+    steward: Steward, logs: Path, base: str, tmp_path: Path
+) -> None:
+    steward.datasets.add(_dataset_request(logs))
+    code = tmp_path / "code"
+    run = steward.runs.exec(_run_request(tmp_path, output=code / "out", workdir=code)).run
+    rep, _ = steward.runs.reproduce(run.id)
+    assert rep.outcome == Outcome.BIT_EXACT
+
+
+def test_inputs_found_by_path_are_remembered_for_reproduction(
+    steward: Steward, logs: Path, base: str, tmp_path: Path
+) -> None:
+    steward.datasets.add(_dataset_request(logs))
+    moved = tmp_path / "moved-base"
+    shutil.move(str(tmp_path / "base"), moved)
+    with pytest.raises(NotFound, match="no copy of base model"):
+        steward.runs.exec(_run_request(tmp_path))
+    run = steward.runs.exec(_run_request(tmp_path, base_path=moved)).run
+    rep, _ = steward.runs.reproduce(run.id)
+    assert rep.outcome == Outcome.BIT_EXACT
+
+
+def test_a_dataset_named_twice_is_one_input(
+    steward: Steward, logs: Path, base: str, tmp_path: Path
+) -> None:
+    snap = steward.datasets.add(_dataset_request(logs)).snapshot
+    run = steward.runs.exec(_run_request(tmp_path, datasets=("fleet-logs", str(snap.digest)))).run
+    assert len(run.datasets) == 1
+
+
+def test_run_record_rejects_a_time_without_a_zone(
+    steward: Steward, logs: Path, base: str, tmp_path: Path
+) -> None:
+    steward.datasets.add(_dataset_request(logs))
+    out = write_drive_logs(tmp_path / "model-out", rows=5).parent
+    before = steward.ledger.size()
+    with pytest.raises(InvalidInput, match="--started"):
+        steward.runs.record(_run_request(tmp_path, output=out, started_at="yesterday"))
+    assert steward.ledger.size() == before

@@ -11,7 +11,7 @@ from rich.table import Column, Table
 
 from modelsteward.cli._common import console, open_steward, print_json
 from modelsteward.cli._progress import file_progress
-from modelsteward.errors import InvalidInput, VerificationFailed
+from modelsteward.errors import InvalidInput, PolicyDenied, VerificationFailed
 
 if TYPE_CHECKING:
     from modelsteward.services.runs import RunRequest, RunResult
@@ -34,7 +34,12 @@ OutputOpt = Annotated[Path, typer.Option("--output", help="Output folder (the ne
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Config file (kept as a blob).")]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed (STEWARD_SEED).")]
 CodeOpt = Annotated[
-    str | None, typer.Option("--code-rev", help="Code revision (default: git HEAD of the cwd).")
+    str | None,
+    typer.Option(
+        "--code-rev",
+        help="Code revision: in git, must match the commit of --workdir (a hash prefix); "
+        "outside git, a label for the folder's content digest.",
+    ),
 ]
 TierOpt = Annotated[str | None, typer.Option("--tier", help="Risk tier (default: the base's).")]
 MetricsOpt = Annotated[
@@ -83,10 +88,20 @@ def _report(result: RunResult, json_out: bool) -> None:
     run = result.run
     if json_out:
         print_json({"run": run.to_dict(), "created_version": result.created_version})
-        return
-    verb = "registered" if result.created_version else "already registered"
-    console.print(f"[bold]run {run.id}[/] → {verb} {result.version.ref}  {result.version.digest}")
-    _render_run(run)
+    else:
+        verb = "registered" if result.created_version else "already registered"
+        console.print(
+            f"[bold]run {run.id}[/] → {verb} {result.version.ref}  {result.version.digest}"
+        )
+        _render_run(run)
+    if result.version.status.value == "blocked":
+        if json_out:
+            raise typer.Exit(PolicyDenied.exit_code)
+        raise PolicyDenied(
+            f"the run's output {result.version.ref} is registered as BLOCKED: "
+            + ", ".join(result.version.scan["blocking"]),
+            hint="the run is recorded; the output can be inspected but never promoted",
+        )
 
 
 def _render_run(run: TrainingRun) -> None:
@@ -135,9 +150,9 @@ def exec_run(
 ) -> None:
     """Run COMMAND on verified inputs and register its output as model NAME.
 
-    The command gets STEWARD_OUTPUT_DIR, STEWARD_SEED, STEWARD_INPUTS (JSON of the resolved
-    inputs), STEWARD_CONFIG and STEWARD_RUN_ID. Exits 6 for an expired dataset or changed input
-    files, 15 when the command fails.
+    The command gets STEWARD_OUTPUT_DIR, STEWARD_SEED, STEWARD_INPUTS (the path of a JSON file
+    describing the resolved inputs), STEWARD_CONFIG and STEWARD_RUN_ID. Exits 6 for an expired
+    dataset or changed input files, 15 when the command fails.
     """
     request = _request(
         name=name, base=base, output=output, command=command, data=data, config=config,

@@ -100,6 +100,12 @@ def _pii(card: dict[str, Any]) -> list[str]:
     return lines + _table(["file", "column", "type", "count", "redacted samples"], rows)
 
 
+def _odd(value: Any) -> str:
+    if isinstance(value, dict):
+        return f"{value['min']} to {value['max']}"
+    return ", ".join(str(v) for v in value)
+
+
 def render_markdown(card: dict[str, Any]) -> str:
     """The card as Markdown (from :func:`card_data`'s output)."""
     lines = [f"# Dataset card: {card['name']}", "", f"Snapshot digest: `{card['digest']}`", ""]
@@ -124,7 +130,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         lines += _composition(card) + _curation(card) + _pii(card)
         odd = card.get("odd_tags") or {}
         lines += ["## Operational design domain", ""]
-        lines += _table(["attribute", "values"], [[k, v] for k, v in sorted(odd.items())])
+        lines += _table(["attribute", "values"], [[k, _odd(v)] for k, v in sorted(odd.items())])
         lines += ["## Used by", ""]
         lines += _table(["run", "model"], [[u["run"], u["model"]] for u in card.get("used_by", [])])
     return "\n".join(lines).rstrip() + "\n"

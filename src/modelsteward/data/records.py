@@ -239,8 +239,7 @@ class Curation:
 class OddTags:
     """Which operational-design-domain values the data covers: ``group.attribute`` → values.
 
-    Values are strings or numbers; a range is ``{min: …, max: …}``. Optional ``records`` maps
-    a value to how many records carry it.
+    Values are strings or numbers (one or a list); a range is ``{min: …, max: …}``.
     """
 
     tags: dict[str, Any] = field(default_factory=dict)

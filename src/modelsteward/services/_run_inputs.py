@@ -90,19 +90,22 @@ def locate_verified(
     what: str, digest: Digest, candidates: Sequence[Path], on_bytes: OnBytes = None
 ) -> Path:
     """The first folder among ``candidates`` whose files hash to ``digest`` (fail closed)."""
-    tried = []
+    tried, gone = [], []
     for path in candidates:
         if not path.exists():
-            tried.append(f"{path} (gone)")
+            gone.append(str(path))
             continue
         actual = hash_model(path, on_bytes=on_bytes).root_digest
         if actual == digest:
             return path
         tried.append(f"{path} (now {actual})")
     if not tried:
+        where = f" (gone: {', '.join(gone)})" if gone else ""
         raise NotFound(
-            f"no copy of {what} is known on this machine",
-            hint="give the folder that holds it (--base-path / --data-path NAME=DIR)",
+            f"no copy of {what} is known on this machine{where}",
+            hint="give the folder that holds it (run exec/record: --base-path, --data-path "
+            "NAME=DIR), or add the copy again (`steward model add` / `steward dataset add` on "
+            "it) so Steward knows where it is",
         )
     raise PolicyDenied(
         f"the files of {what} no longer match {digest}: " + "; ".join(tried),
@@ -232,7 +235,7 @@ def check_code(run: TrainingRun, workdir: Path) -> None:
                 hint=f"check out {wanted} in {workdir} before reproducing",
             )
         return
-    actual = _code_digest(workdir, None)
+    actual = _code_digest(workdir, Path(run.output_dir) if run.output_dir else None)
     if actual != recorded.digest:
         raise PolicyDenied(
             f"the code in {workdir} changed since run {run.id} ({recorded.digest} → {actual})",

@@ -223,6 +223,10 @@ class DatasetService:
         manifest = hash_model(root, on_plan=progress.on_plan, on_bytes=progress.on_bytes)
         existing = self._existing(request.name, manifest.root_digest)
         if existing is not None:
+            with self.db.write() as conn:  # a copy elsewhere: remember it (not a ledger event)
+                SqlLocations(conn).note_location(
+                    existing.digest, str(root), "dataset", format_time(utc_now())
+                )
             return DatasetResult(existing, False)
         if progress.on_phase:
             progress.on_phase("tables")

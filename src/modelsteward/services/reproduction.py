@@ -150,7 +150,7 @@ def _compare(
             problems = compare_metrics(run.metrics, metrics, run.tolerances)
     if diff.clean:
         outcome = Outcome.BIT_EXACT
-    elif run.tolerances and not problems:
+    elif run.tolerances and not problems and not diff.missing and not diff.extra:
         outcome = Outcome.WITHIN_TOLERANCE
     else:
         outcome = Outcome.MISMATCH

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from modelsteward.data.records import DatasetSnapshot
 from modelsteward.errors import CommandFailed, InvalidInput, NotFound
 from modelsteward.ledger.entry import EntryDraft
 from modelsteward.ledger.log import append_entries
@@ -109,8 +110,27 @@ def _check(request: RunRequest, *, executing: bool) -> None:
             f"--output {output} already exists and is not empty",
             hint="a run writes into a fresh folder, so nothing stale is registered",
         )
+    for option, value in (("--started", request.started_at), ("--finished", request.finished_at)):
+        if value is not None:
+            _moment(option, value)
     if not executing and not output.is_dir():
         raise InvalidInput(f"--output {output}: no such folder", hint="the run's output folder")
+
+
+def _moment(option: str, text: str) -> str:
+    """An RFC 3339 timestamp with a zone → Steward's UTC form."""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InvalidInput(
+            f"{option} {text!r} is not an RFC 3339 time with a zone",
+            hint="e.g. 2026-11-02T14:05:00Z",
+        )
+    return format_time(moment)
 
 
 def _read_metrics(output: Path, metrics_file: str | None) -> dict[str, float]:
@@ -147,7 +167,11 @@ class RunService:
     ) -> ResolvedInputs:
         base = self.models.get(request.base)
         check_base(base)
-        snapshots = [self.datasets.get(name) for name in dict.fromkeys(request.datasets)]
+        by_digest: dict[str, DatasetSnapshot] = {}
+        for name in request.datasets:  # a name and a digest of one snapshot are one input
+            snapshot = self.datasets.get(name)
+            by_digest.setdefault(str(snapshot.digest), snapshot)
+        snapshots = list(by_digest.values())
         for snapshot in snapshots:
             check_not_expired(snapshot)
         unknown = set(request.data_paths) - {s.name for s in snapshots}
@@ -245,6 +269,7 @@ class RunService:
                 hint="nothing was registered; the failure is in the ledger (run.failed)",
             )
         if not output.is_dir() or not any(output.iterdir()):
+            self._record_failure(run_id, request, resolved, code_exit, started)
             raise CommandFailed(
                 f"run {run_id}: the command wrote nothing to {output}",
                 hint="write the model into $STEWARD_OUTPUT_DIR",
@@ -272,8 +297,8 @@ class RunService:
             RunKind.RECORD,
             workdir,
             request.environment or {},
-            request.started_at,
-            request.finished_at,
+            _moment("--started", request.started_at) if request.started_at else None,
+            _moment("--finished", request.finished_at) if request.finished_at else None,
             None,
             tuple(gaps),
         )
@@ -368,9 +393,16 @@ class RunService:
                 recorded_at=format_time(utc_now()),
                 recorded_by=self.actor,
                 gaps=facts.gaps,
+                output_dir=str(output),
             )
             SqlRuns(conn).insert(run)
-            SqlLocations(conn).note_location(version.digest, str(output), "model", run.recorded_at)
+            locations = SqlLocations(conn)
+            locations.note_location(
+                resolved.base.digest, str(resolved.base_path), "model", run.recorded_at
+            )
+            for snapshot, folder in resolved.datasets:
+                locations.note_location(snapshot.digest, str(folder), "dataset", run.recorded_at)
+            locations.note_location(version.digest, str(output), "model", run.recorded_at)
             append_entries(
                 SqlLedgerTxn(conn),
                 [EntryDraft("run.recorded", self.actor, f"run:{run.id}", run.to_dict())],

@@ -39,12 +39,21 @@ def _digest_set(digest: str) -> dict[str, str]:
     return {algorithm: value}
 
 
+def _code_uri(item: RunInput) -> str:
+    """``git+file:///repo`` for a commit, ``file:///folder`` for a content-addressed folder."""
+    if "://" in item.name:
+        return item.name
+    folder = item.name.rsplit(" (", 1)[-1].rstrip(")") if " (" in item.name else item.name
+    scheme = "git+file://" if item.digest.startswith("git:") else "file://"
+    return scheme + folder
+
+
 def _dependency(item: RunInput) -> dict[str, Any]:
     uri = {
         "base-model": f"steward:model/{item.name}",
         "dataset": f"steward:dataset/{item.name}",
         "config": f"steward:blob/{item.digest}",
-        "code": item.name,
+        "code": _code_uri(item),
     }.get(item.role, item.name)
     dependency: dict[str, Any] = {
         "name": item.name,
@@ -86,11 +95,7 @@ def provenance_statement(
         "predicate": {
             "buildDefinition": {
                 "buildType": BUILD_TYPE,
-                "externalParameters": {
-                    "command": list(command),
-                    "seed": seed,
-                    "metrics": dict(sorted((metrics or {}).items())),
-                },
+                "externalParameters": {"command": list(command), "seed": seed},
                 "internalParameters": {"environment": environment, "recorded": kind},
                 "resolvedDependencies": [
                     _dependency(i) for i in sorted(inputs, key=lambda i: (i.role, i.name))
@@ -99,7 +104,10 @@ def provenance_statement(
             "runDetails": {
                 "builder": {"id": f"https://modelsteward.dev/steward/run-{kind}@{__version__}"},
                 "metadata": metadata,
-                "byproducts": [{"name": "environment", "digest": {"sha256": env_digest}}],
+                "byproducts": [
+                    {"name": "environment", "digest": {"sha256": env_digest}},
+                    {"name": "metrics", "annotations": dict(sorted((metrics or {}).items()))},
+                ],
             },
         },
     }

@@ -138,6 +138,7 @@ class TrainingRun:
     recorded_at: str
     recorded_by: str
     gaps: tuple[str, ...] = field(default=())
+    output_dir: str | None = None  # where the output was written (kept out of the code digest)
 
     @property
     def base(self) -> RunInput | None:
