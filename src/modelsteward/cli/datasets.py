@@ -124,6 +124,11 @@ def _render(snap: DatasetSnapshot, used_by: list[dict[str, Any]] | None = None) 
 
 
 def _pii_table(pii: dict[str, Any]) -> None:
+    for item in pii.get("unconfirmed", []):
+        console.print(
+            f"  unconfirmed: {item['count']} {item['kind']} value(s) in {item['file']}"
+            f" column {item.get('column') or '-'} (valid shape, no confirming context)"
+        )
     findings = pii.get("by_column", [])
     if not findings:
         console.print("  PII: none found")

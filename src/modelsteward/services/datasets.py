@@ -195,6 +195,12 @@ def _pii_summary(report: Any) -> dict[str, Any]:
             for file in report.files
             for finding in file.findings
         ],
+        # valid-looking values without the context that would confirm them (not counted)
+        "unconfirmed": [
+            {"file": file.rel, "column": u.column, "kind": u.kind, "count": u.count}
+            for file in report.files
+            for u in file.unconfirmed
+        ],
     }
 
 
