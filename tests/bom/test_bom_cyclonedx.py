@@ -416,6 +416,7 @@ def test_public_names_are_exported() -> None:
     assert set(cyclonedx.__all__) == {
         "SPEC_VERSION",
         "Ancestor",
+        "TrainingData",
         "build_cyclonedx",
         "render_cyclonedx",
         "validate_cyclonedx",

@@ -99,7 +99,11 @@ def test_same_dataset_again_changes_nothing(steward: Steward, logs: Path) -> Non
     before = steward.ledger.size()
     again = steward.datasets.add(_dataset_request(logs))
     assert not again.created
+    assert again.ignored == ()
     assert steward.ledger.size() == before
+    other_terms = steward.datasets.add(_dataset_request(logs, license="MIT", retention_days=30))
+    assert [line.split(":")[0] for line in other_terms.ignored] == ["license", "retention_days"]
+    assert steward.datasets.get("fleet-logs").license == "CC-BY-4.0"
 
 
 def test_dataset_name_used_for_other_content_is_a_conflict(
@@ -338,3 +342,16 @@ def test_run_record_rejects_a_time_without_a_zone(
     with pytest.raises(InvalidInput, match="--started"):
         steward.runs.record(_run_request(tmp_path, output=out, started_at="yesterday"))
     assert steward.ledger.size() == before
+
+
+def test_ai_bom_pins_the_datasets_of_the_run_that_produced_the_model(
+    steward: Steward, logs: Path, base: str, tmp_path: Path
+) -> None:
+    snap = steward.datasets.add(_dataset_request(logs)).snapshot
+    result = steward.runs.exec(_run_request(tmp_path))
+    document = json.loads(steward.trust.bom(result.version.ref))
+    (data,) = [c for c in document["components"] if c["type"] == "data"]
+    assert data["name"] == "fleet-logs"
+    assert data["hashes"] == [{"alg": "SHA-256", "content": snap.digest.hex}]
+    assert data["licenses"] == [{"license": {"id": "CC-BY-4.0"}}]
+    assert result.run.id in data["properties"][0]["value"]

@@ -30,7 +30,14 @@ from modelsteward.errors import VerificationFailed
 from modelsteward.registry.records import ModelVersion
 from modelsteward.types import Digest, format_time, utc_now
 
-__all__ = ["SPEC_VERSION", "Ancestor", "build_cyclonedx", "render_cyclonedx", "validate_cyclonedx"]
+__all__ = [
+    "SPEC_VERSION",
+    "Ancestor",
+    "TrainingData",
+    "build_cyclonedx",
+    "render_cyclonedx",
+    "validate_cyclonedx",
+]
 
 SPEC_VERSION = "1.6"
 _SCHEMA_URL = "http://cyclonedx.org/schema/bom-1.6.schema.json"
@@ -71,6 +78,23 @@ class Ancestor:
     version: ModelVersion | None
 
 
+@dataclass(frozen=True)
+class TrainingData:
+    """A registered dataset snapshot a recorded run trained the version on.
+
+    Attributes:
+        name: The dataset's register name.
+        digest: Its snapshot digest.
+        license: Its (normalised) licence expression.
+        run: The run id that used it.
+    """
+
+    name: str
+    digest: Digest
+    license: str | None
+    run: str
+
+
 def build_cyclonedx(
     version: ModelVersion,
     manifest: ModelManifest,
@@ -79,6 +103,7 @@ def build_cyclonedx(
     tool_version: str,
     serial: uuid.UUID | None = None,
     timestamp: str | None = None,
+    training_data: Sequence[TrainingData] = (),
 ) -> dict[str, Any]:
     """Describe a registered version as a CycloneDX 1.6 document (not yet validated).
 
@@ -89,6 +114,8 @@ def build_cyclonedx(
         tool_version: Steward's version, recorded in ``metadata.tools``.
         serial: The BOM serial number (random when None).
         timestamp: RFC 3339 creation time (now when None).
+        training_data: Datasets of recorded runs that produced the version (pinned by digest;
+            they replace a card-declared dataset of the same name).
 
     Raises:
         VerificationFailed: The manifest does not belong to the version.
@@ -100,7 +127,11 @@ def build_cyclonedx(
             hint="pass the manifest stored for this version",
         )
     model_ref = _model_ref(version.digest)
-    datasets = [_dataset(name) for name in dict.fromkeys(version.datasets)]
+    recorded = {t.name.lower(): _recorded_dataset(t) for t in training_data}
+    declared = [
+        _dataset(name) for name in dict.fromkeys(version.datasets) if name.lower() not in recorded
+    ]
+    datasets = declared + list(recorded.values())
     dataset_refs = [str(data["bom-ref"]) for data in datasets]
     model = _identity(version) | _compact(
         {
@@ -164,6 +195,7 @@ def render_cyclonedx(
     tool_version: str,
     serial: uuid.UUID | None = None,
     timestamp: str | None = None,
+    training_data: Sequence[TrainingData] = (),
 ) -> str:
     """Build, validate and serialise the BOM (arguments as :func:`build_cyclonedx`).
 
@@ -171,7 +203,13 @@ def render_cyclonedx(
         VerificationFailed: The manifest is not the version's, or the BOM would be invalid.
     """
     document = build_cyclonedx(
-        version, manifest, ancestors, tool_version=tool_version, serial=serial, timestamp=timestamp
+        version,
+        manifest,
+        ancestors,
+        tool_version=tool_version,
+        serial=serial,
+        timestamp=timestamp,
+        training_data=training_data,
     )
     validate_cyclonedx(document)
     return json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
@@ -291,6 +329,22 @@ def _dataset(name: str) -> dict[str, Any]:
         "data": [{"type": "dataset", "name": name}],
         "properties": [{"name": "steward:evidence", "value": "declared in the model card"}],
     }
+
+
+def _recorded_dataset(item: TrainingData) -> dict[str, Any]:
+    return _compact(
+        {
+            "type": "data",
+            "bom-ref": f"dataset:{item.name}",
+            "name": item.name,
+            "hashes": [{"alg": "SHA-256", "content": item.digest.hex}],
+            "licenses": licenses(item.license, None, None),
+            "data": [{"type": "dataset", "name": item.name}],
+            "properties": [
+                {"name": "steward:evidence", "value": f"recorded training run {item.run}"}
+            ],
+        }
+    )
 
 
 def _file(item: FileDigest, manifest_name: str, model_ref: str) -> dict[str, Any]:

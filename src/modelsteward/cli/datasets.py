@@ -85,10 +85,14 @@ def add(
         )
     snap = result.snapshot
     if json_out:
-        print_json({"created": result.created, "record": snap.to_dict()})
+        print_json(
+            {"created": result.created, "ignored": list(result.ignored), "record": snap.to_dict()}
+        )
         return
     verb = "registered" if result.created else "already registered"
     console.print(f"[bold]{verb}[/] dataset {snap.name}  {snap.digest}")
+    for line in result.ignored:
+        console.print(f"[yellow]note:[/] {line}")
     _render(snap)
 
 

@@ -76,6 +76,7 @@ class DatasetResult:
 
     snapshot: DatasetSnapshot
     created: bool
+    ignored: tuple[str, ...] = ()  # options that differ from the registered record (not applied)
 
 
 @dataclass
@@ -175,6 +176,26 @@ def _profiles(
     return out
 
 
+def _differences(
+    existing: DatasetSnapshot, request: DatasetRequest, checked: _Checked
+) -> tuple[str, ...]:
+    """Options given now that differ from the registered record: a snapshot never changes."""
+    asked = {
+        "license": (existing.license, checked.license),
+        "tier": (existing.tier.value, checked.tier.value),
+        "consent": (existing.consent.value, checked.consent.value),
+        "collected": ((existing.collected_from, existing.collected_to), checked.collected),
+        "geography": (existing.geography, checked.geography),
+        "retention_days": (existing.retention_days, request.retention_days),
+        "source": (existing.source, request.source.strip()),
+    }
+    return tuple(
+        f"{key}: registered as {have!r}; {want!r} ignored"
+        for key, (have, want) in asked.items()
+        if have != want
+    )
+
+
 def _pii_summary(report: Any) -> dict[str, Any]:
     """What the record keeps of a PII scan: totals and, per file, column and type, the count
     and redacted samples (the full report is a blob)."""
@@ -233,7 +254,7 @@ class DatasetService:
                 SqlLocations(conn).note_location(
                     existing.digest, str(root), "dataset", format_time(utc_now())
                 )
-            return DatasetResult(existing, False)
+            return DatasetResult(existing, False, _differences(existing, request, checked))
         if progress.on_phase:
             progress.on_phase("tables")
         tables = _profiles(root, manifest, request.source_column)

@@ -33,7 +33,9 @@ from modelsteward.ledger.log import append_entries
 from modelsteward.registry.records import ModelStatus, ModelVersion
 from modelsteward.services.models import ModelService
 from modelsteward.storage.ledger_store import SqlLedgerTxn
+from modelsteward.storage.provenance_store import SqlRuns
 from modelsteward.storage.registry_store import SqlRegistry
+from modelsteward.types import Digest
 
 __all__ = ["ModelTrustService", "Verification"]
 
@@ -174,13 +176,24 @@ class ModelTrustService:
     def bom(self, ref: str) -> str:
         """The CycloneDX 1.6 AI-BOM of a version, validated against the official schema."""
         # imported here: the schema validator takes over a second to import
-        from modelsteward.bom.cyclonedx import Ancestor, render_cyclonedx
+        from modelsteward.bom.cyclonedx import Ancestor, TrainingData, render_cyclonedx
 
         version = self.models.get(ref)
         lineage = self.models.lineage(version, depth=0)
         ancestors = [Ancestor(a.declared, a.relation, a.version) for a in lineage.ancestors]
+        with self.models.db.read() as conn:
+            runs = SqlRuns(conn).producing([str(version.digest)]).get(str(version.digest), [])
+        training = [
+            TrainingData(item.name, Digest.parse(item.digest), item.license, run.id)
+            for run in runs
+            for item in run.datasets
+        ]
         return render_cyclonedx(
-            version, self.models.manifest(version), ancestors, tool_version=__version__
+            version,
+            self.models.manifest(version),
+            ancestors,
+            tool_version=__version__,
+            training_data=training,
         )
 
 
