@@ -22,6 +22,7 @@ from modelsteward.cli.datasets import dataset_app
 from modelsteward.cli.ledger import ledger_app
 from modelsteward.cli.licenses import license_app
 from modelsteward.cli.models import model_app
+from modelsteward.cli.odd import odd_app, scenario_app
 from modelsteward.cli.runs import run_app
 from modelsteward.cli.suppliers import supplier_app
 from modelsteward.cli.workspace import init_command
@@ -75,6 +76,8 @@ app.add_typer(supplier_app, name="supplier")
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(run_app, name="run")
 app.add_typer(license_app, name="license")
+app.add_typer(odd_app, name="odd")
+app.add_typer(scenario_app, name="scenarios")
 app.add_typer(keys_app, name="keys")
 app.command("hash")(hash_command)
 app.command("scan")(scan_command)

@@ -1,0 +1,1 @@
+"""Evaluation: scenario results, statistics, reports, baselines, regressions and ODD coverage."""
