@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from evaluation_factories import report, scenario
 from hypothesis import given
 from hypothesis import strategies as st
 
+from evaluation_factories import report, scenario
 from modelsteward.errors import InvalidInput
 from modelsteward.evaluation.baseline import Baseline, compare
 

@@ -6,8 +6,8 @@ import itertools
 import json
 
 import pytest
-from evaluation_factories import report, scenario
 
+from evaluation_factories import report, scenario
 from modelsteward.errors import InvalidInput
 from modelsteward.evaluation.coverage import (
     ScenarioOutcome,

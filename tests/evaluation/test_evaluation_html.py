@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from evaluation_factories import repetition, report, scenario
 
+from evaluation_factories import repetition, report, scenario
 from modelsteward.evaluation.baseline import Baseline, compare
 from modelsteward.evaluation.coverage import ScenarioOutcome, compute_coverage
 from modelsteward.evaluation.html import render_coverage_html, render_report_html

@@ -8,8 +8,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from evaluation_factories import WHEN, repetition, report, scenario
 
+from evaluation_factories import WHEN, repetition, report, scenario
 from modelsteward.errors import InvalidInput
 from modelsteward.evaluation.report import (
     CriterionOutcome,
