@@ -15,10 +15,12 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TypeVar
 
 from modelsteward.errors import InvalidInput
 
-__all__ = ["Digest", "format_time", "parse_time", "utc_now"]
+__all__ = ["Digest", "format_time", "parse_choice", "parse_time", "utc_now"]
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _LOOKS_LIKE = re.compile(r"^(sha256:)?[0-9a-fA-F]{64}$")
@@ -84,3 +86,24 @@ def parse_time(text: str) -> datetime:
             f"bad timestamp {text!r}", hint="expected YYYY-MM-DDTHH:MM:SS.ffffffZ"
         ) from exc
     return moment.replace(tzinfo=UTC)
+
+
+_Choice = TypeVar("_Choice", bound=StrEnum)
+
+
+def parse_choice(choices: type[_Choice], text: str, *, what: str, option: str) -> _Choice:
+    """A value of a string enum, case-insensitive; ``InvalidInput`` lists the valid ones.
+
+    >>> from enum import StrEnum
+    >>> class Colour(StrEnum):
+    ...     RED = "red"
+    >>> parse_choice(Colour, " Red ", what="colour", option="--colour")
+    <Colour.RED: 'red'>
+    """
+    try:
+        return choices(text.strip().lower())
+    except ValueError:
+        raise InvalidInput(
+            f"unknown {what} {text!r}",
+            hint=f"{option} is one of: " + ", ".join(c.value for c in choices),
+        ) from None

@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from modelsteward.errors import InvalidInput
-from modelsteward.types import Digest
+from modelsteward.types import Digest, parse_choice
 
 __all__ = [
     "ConsentBasis",
@@ -55,13 +55,7 @@ class DatasetTier(StrEnum):
     @classmethod
     def parse(cls, text: str) -> DatasetTier:
         """Parse a tier, or raise ``InvalidInput`` listing the valid ones."""
-        try:
-            return cls(text.strip().lower())
-        except ValueError:
-            raise InvalidInput(
-                f"unknown dataset tier {text!r}",
-                hint="--tier is one of: " + ", ".join(t.value for t in cls),
-            ) from None
+        return parse_choice(cls, text, what="dataset tier", option="--tier")
 
 
 class ConsentBasis(StrEnum):
@@ -79,13 +73,7 @@ class ConsentBasis(StrEnum):
     @classmethod
     def parse(cls, text: str) -> ConsentBasis:
         """Parse a basis, or raise ``InvalidInput`` listing the valid ones."""
-        try:
-            return cls(text.strip().lower())
-        except ValueError:
-            raise InvalidInput(
-                f"unknown consent basis {text!r}",
-                hint="--consent is one of: " + ", ".join(c.value for c in cls),
-            ) from None
+        return parse_choice(cls, text, what="consent basis", option="--consent")
 
 
 def check_dataset_name(name: str) -> str:

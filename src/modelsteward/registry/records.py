@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from modelsteward.errors import InvalidInput
-from modelsteward.types import Digest
+from modelsteward.types import Digest, parse_choice
 
 __all__ = [
     "AliasMove",
@@ -58,13 +58,7 @@ class RiskTier(StrEnum):
     @classmethod
     def parse(cls, text: str) -> RiskTier:
         """Parse a tier name, or raise ``InvalidInput`` listing the valid ones."""
-        try:
-            return cls(text.strip().lower())
-        except ValueError:
-            raise InvalidInput(
-                f"unknown risk tier {text!r}",
-                hint="--tier is one of: " + ", ".join(t.value for t in cls),
-            ) from None
+        return parse_choice(cls, text, what="risk tier", option="--tier")
 
 
 class ModelStatus(StrEnum):
