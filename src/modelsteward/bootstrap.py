@@ -17,6 +17,7 @@ from modelsteward import __version__
 from modelsteward.config import Settings
 from modelsteward.errors import Conflict
 from modelsteward.services.datasets import DatasetService
+from modelsteward.services.evaluations import EvaluationService
 from modelsteward.services.ledger import LedgerService
 from modelsteward.services.licenses import LicenseService
 from modelsteward.services.model_trust import ModelTrustService
@@ -45,6 +46,7 @@ class Steward:
     datasets: DatasetService
     runs: RunService
     licenses: LicenseService
+    evaluations: EvaluationService
     created: bool = False
 
     def close(self) -> None:
@@ -68,8 +70,20 @@ def _assemble(settings: Settings, workspace: Workspace, db: Database, created: b
     datasets = DatasetService(db, workspace, actor=settings.actor)
     runs = RunService(models, datasets, actor=settings.actor)
     licenses = LicenseService(models, actor=settings.actor)
+    evaluations = EvaluationService(models, actor=settings.actor)
     return Steward(
-        settings, workspace, db, ledger, models, trust, suppliers, datasets, runs, licenses, created
+        settings,
+        workspace,
+        db,
+        ledger,
+        models,
+        trust,
+        suppliers,
+        datasets,
+        runs,
+        licenses,
+        evaluations,
+        created,
     )
 
 

@@ -18,6 +18,8 @@ from sqlalchemy import (
 __all__ = [
     "artifact_locations",
     "datasets",
+    "evaluation_baselines",
+    "evaluation_reports",
     "ledger_checkpoints",
     "ledger_entries",
     "ledger_nodes",
@@ -244,4 +246,27 @@ license_approvals = Table(
     Column("approved_at", String(32), nullable=False),
     Column("record", Text, nullable=False),
     Index("ix_license_approvals_model", "model_digest", "use", "distribution"),
+)
+
+# -- evaluation (issue 5) ----------------------------------------------------------------------
+
+evaluation_reports = Table(
+    "evaluation_reports",
+    metadata,
+    Column("digest", String(71), primary_key=True),  # the report blob
+    Column("model_digest", String(71), nullable=False),
+    Column("suite_digest", String(71), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("record", Text, nullable=False),
+    Index("ix_evaluation_reports_model", "model_digest"),
+)
+
+evaluation_baselines = Table(
+    "evaluation_baselines",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),  # the ledger entry
+    Column("name", String(128), nullable=False),
+    Column("baseline_blob", String(71), nullable=False),
+    Column("record", Text, nullable=False),
+    Index("ix_evaluation_baselines_name", "name"),
 )
