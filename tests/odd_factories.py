@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["HIGHWAY_ODD", "SCENARIO", "write_odd", "write_scenario"]
+__all__ = ["HIGHWAY_ODD", "REPLAY_CRITERIA", "SCENARIO", "write_odd", "write_scenario"]
 
 HIGHWAY_ODD = """\
 odd: highway-pilot
@@ -74,6 +74,10 @@ SCENARIO: dict[str, Any] = {
 }
 
 
+REPLAY_CRITERIA: dict[str, Any] = {"min_accuracy": 0.8, "min_slice_accuracy": 0.6}
+"""Criteria a replay scenario gets from :func:`write_scenario` unless given."""
+
+
 def write_odd(folder: Path, text: str = HIGHWAY_ODD, name: str = "odd.yaml") -> Path:
     """Write an ODD file and return its path."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -85,6 +89,10 @@ def write_odd(folder: Path, text: str = HIGHWAY_ODD, name: str = "odd.yaml") -> 
 def write_scenario(folder: Path, name: str | None = None, **changes: Any) -> Path:
     """Write the example scenario with ``changes`` (a value of ``None`` removes the key)."""
     data = {**SCENARIO, **changes}
+    if changes.get("replay") is not None:
+        data["criteria"] = changes.get("criteria", dict(REPLAY_CRITERIA))
+        default = None if "criteria" in changes else {"min_accuracy": 0.05}
+        data["tolerances"] = changes.get("tolerances", default)
     data = {k: v for k, v in data.items() if v is not None}
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / (name or f"{data.get('id', 'scenario')}.yaml")

@@ -16,6 +16,7 @@ from sqlalchemy import insert, select
 from modelsteward import __version__
 from modelsteward.config import Settings
 from modelsteward.errors import Conflict
+from modelsteward.services.coverage import CoverageService
 from modelsteward.services.datasets import DatasetService
 from modelsteward.services.evaluations import EvaluationService
 from modelsteward.services.ledger import LedgerService
@@ -47,6 +48,7 @@ class Steward:
     runs: RunService
     licenses: LicenseService
     evaluations: EvaluationService
+    coverage: CoverageService
     created: bool = False
 
     def close(self) -> None:
@@ -83,6 +85,7 @@ def _assemble(settings: Settings, workspace: Workspace, db: Database, created: b
         runs,
         licenses,
         evaluations,
+        CoverageService(evaluations, datasets),
         created,
     )
 

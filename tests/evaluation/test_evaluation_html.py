@@ -72,7 +72,18 @@ def _small_report(title: str = "Aggressive cut-in in dense traffic") -> Evaluati
         asil="QM",
         odd={W: "rain", D: "light"},
     )
-    return report([cut_in, nominal])
+    replayed = ScenarioResult(
+        "replay-held-out",
+        "Held-out <teacher> frames",
+        "QM",
+        "S1",
+        "E4",
+        "C1",
+        {W: "clear"},
+        (repetition(1, {"min_accuracy": 0.05}),),
+        frame_slices={f"{W}=clear": (40, 38), f"{W}=rain": (20, 9)},
+    )
+    return report([cut_in, nominal, replayed])
 
 
 def _small_regressions(now: EvaluationReport) -> object:

@@ -8,7 +8,12 @@ from typing import Any
 import pytest
 
 from modelsteward.errors import InvalidInput
-from modelsteward.evaluation.scenarios import CRITERIA, Scenario, ScenarioLibrary
+from modelsteward.evaluation.scenarios import (
+    CRITERIA,
+    REPLAY_CRITERIA,
+    Scenario,
+    ScenarioLibrary,
+)
 from modelsteward.odd.spec import OddSpec
 from odd_factories import SCENARIO, write_odd, write_scenario
 
@@ -46,7 +51,7 @@ def test_the_draft_scenario_loads(tmp_path: Path, odd: OddSpec) -> None:
     assert scenario.criteria.max_lane_departures == 0
     assert scenario.tolerances == {"min_ttc_s": 0.3}
     assert library.outside_odd(odd) == {}
-    assert set(scenario.criteria.to_dict()) == set(CRITERIA)
+    assert set(scenario.criteria.to_dict()) == set(CRITERIA) - REPLAY_CRITERIA
 
 
 def test_defaults_are_one_repetition_seed_zero_and_highway_env(tmp_path: Path) -> None:
@@ -239,3 +244,24 @@ def test_ranked_puts_the_highest_asil_first(tmp_path: Path) -> None:
     library = _library(tmp_path, ["a.yaml", "b.yaml", "c.yaml"])
     assert [s.asil for s in library.ranked()] == ["D", "C", "B"]
     assert [s["id"] for s in library.to_dict()["scenarios"]] == sorted(library.ids)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"criteria": {"min_accuracy": 0.9}, "tolerances": None},
+         "criteria.min_accuracy: this criterion scores logged frames"),
+        ({"environment": None, "replay": {"data": "frames.parquet"},
+          "criteria": {"no_collision": True}},
+         "criteria.no_collision: a logged replay has no closed loop"),
+        ({"environment": None, "replay": {"data": "frames.parquet"},
+          "criteria": {"min_accuracy": 1.5}},
+         "criteria.min_accuracy: must be from 0 to 1"),
+    ],
+)  # fmt: skip
+def test_criteria_must_suit_the_kind_of_scenario(
+    tmp_path: Path, changes: dict[str, Any], message: str
+) -> None:
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "frames.parquet").write_bytes(b"PAR1")
+    _refused(tmp_path / "lib", message, **changes)

@@ -19,6 +19,7 @@ from modelsteward.cli._common import STATE, err_console, print_json
 from modelsteward.cli.artifacts import hash_command, keys_app, scan_command
 from modelsteward.cli.bom import bom_command
 from modelsteward.cli.datasets import dataset_app
+from modelsteward.cli.evaluations import eval_app, examples_app
 from modelsteward.cli.ledger import ledger_app
 from modelsteward.cli.licenses import license_app
 from modelsteward.cli.models import model_app
@@ -78,6 +79,8 @@ app.add_typer(run_app, name="run")
 app.add_typer(license_app, name="license")
 app.add_typer(odd_app, name="odd")
 app.add_typer(scenario_app, name="scenarios")
+app.add_typer(eval_app, name="eval")
+app.add_typer(examples_app, name="examples")
 app.add_typer(keys_app, name="keys")
 app.command("hash")(hash_command)
 app.command("scan")(scan_command)

@@ -1,7 +1,8 @@
-"""``steward odd check`` and ``steward scenarios check``: validate an ODD and a scenario library."""
+"""``steward odd check|coverage`` and ``steward scenarios check``: ODDs and scenario libraries."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -9,11 +10,13 @@ import typer
 from rich.markup import escape
 from rich.table import Column, Table
 
-from modelsteward.cli._common import console, print_json
+from modelsteward.cli._common import console, open_steward, print_json
+from modelsteward.errors import InvalidInput
 
 if TYPE_CHECKING:
     from modelsteward.evaluation.scenarios import Scenario, ScenarioLibrary
     from modelsteward.odd.spec import Attribute, OddSpec
+    from modelsteward.services.coverage import CoverageResult
 
 __all__ = ["odd_app", "scenario_app"]
 
@@ -85,6 +88,116 @@ def check_odd(
         )
     else:
         console.print(f"cells        {cells:,} of {combinations:,} combinations over {over}")
+
+
+@odd_app.command("coverage")
+def coverage_command(
+    odd: Annotated[Path, typer.Option("--odd", help="The ODD file.")],
+    suite: Annotated[Path, typer.Option("--suite", help="The scenario library folder.")],
+    dataset: Annotated[
+        list[str] | None,
+        typer.Option("--dataset", help="A registered dataset whose ODD tags count (repeatable)."),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Verdicts of this model's newest evaluation on the suite."),
+    ] = None,
+    report: Annotated[
+        str | None, typer.Option("--report", help="Verdicts of this stored evaluation.")
+    ] = None,
+    dimensions: Annotated[
+        str | None,
+        typer.Option(help="Span cells over these attributes only (comma-separated)."),
+    ] = None,
+    top: Annotated[int, typer.Option("--top", help="Gaps to list (0: all).")] = 15,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write coverage.json and coverage.html into this folder."),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The ODD coverage matrix and its gap register (cells with no passing scenario).
+
+    A scenario passes only with evidence: the newest stored evaluation of this library (of
+    --model if given, or --report). Gaps are ranked by severity × exposure.
+    """
+    from modelsteward.evaluation.html import render_coverage_html
+
+    if top < 0:
+        raise InvalidInput(f"--top {top} must be 0 or more")
+    with open_steward() as app:
+        result = app.coverage.compute(
+            odd,
+            suite,
+            datasets=dataset or (),
+            model=model,
+            report=report,
+            dimensions=_dimensions(dimensions),
+        )
+    written = []
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        written = [out / "coverage.json", out / "coverage.html"]
+        written[0].write_text(json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n")
+        title = f"ODD coverage of {result.odd}"
+        written[1].write_text(render_coverage_html(result.coverage, title=title), encoding="utf-8")
+    if json_out:
+        print_json(result.to_dict())
+        return
+    _print_coverage(result, top, written)
+
+
+def _print_coverage(result: CoverageResult, top: int, written: list[Path]) -> None:
+    cov = result.coverage
+    covered = sum(1 for c in cov.cells if c.covered)
+    source = (
+        f"verdicts of {escape(result.model or '')} (report {result.evaluation})"
+        if result.evaluation
+        else "no evaluation"
+    )
+    console.print(f"[bold]{escape(result.odd)}[/] over {', '.join(result.dimensions)}")
+    console.print(f"{source}")
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/] {escape(warning)}")
+    console.print(
+        f"cells covered by a passing scenario: {covered}/{len(cov.cells)} "
+        f"({cov.covered_fraction:.1%}); gaps: {len(cov.gaps)}"
+    )
+    if cov.datasets:
+        with_data = sum(1 for c in cov.cells if c.datasets)
+        console.print(f"cells covered by training data ({', '.join(cov.datasets)}): {with_data}")
+    if cov.outside:
+        console.print("scenarios outside these cells: " + ", ".join(cov.outside))
+    shown = cov.gaps if top == 0 else cov.gaps[:top]
+    # One column per spanned attribute (short names) keeps a cell on one line.
+    split = len(result.dimensions) <= 6
+    table = Table(Column("#", justify="right"))
+    if split:
+        for dimension in result.dimensions:
+            table.add_column(dimension.split(".", 1)[1])
+    else:
+        table.add_column("gap (cell)", overflow="fold")
+    table.add_column("S×E", justify="right")
+    table.add_column("basis")
+    table.add_column("risk from", overflow="fold")
+    table.add_column("datasets", overflow="fold")
+    for gap in shown:
+        values = dict(gap.cell)
+        cells = [values.get(d, "—") for d in result.dimensions] if split else [gap.key]
+        table.add_row(
+            str(gap.rank),
+            *(escape(c) for c in cells),
+            str(gap.risk),
+            gap.basis,
+            ", ".join(gap.scenarios) or "—",
+            ", ".join(gap.datasets) or "—",
+        )
+    if shown:
+        console.print(table)
+    if len(shown) < len(cov.gaps):
+        console.print(f"… {len(cov.gaps) - len(shown)} more gaps (--top 0 lists all)")
+    for path in written:
+        console.print(f"wrote {escape(str(path))}")
 
 
 def _print_odd(odd: OddSpec) -> None:

@@ -19,6 +19,7 @@ from modelsteward.evaluation._report_fields import check_level
 from modelsteward.evaluation._report_model import (
     REPORT_SCHEMA,
     CriterionSummary,
+    FrameSlice,
     ScenarioSummary,
     check_asil,
     check_finite,
@@ -103,6 +104,21 @@ def _scenario(raw: Mapping[str, Any], i: int) -> ScenarioSummary:
             for k in sorted(criteria)
         ),
         flaky=field(raw, "flaky", bool, where),
+        frame_slices=tuple(
+            _frame_slice(f, f"{where}.frame_slices[{j}]")
+            for j, f in enumerate(field(raw, "frame_slices", list, where))
+        ),
+    )
+
+
+def _frame_slice(raw: object, where: str) -> FrameSlice:
+    if not isinstance(raw, Mapping):
+        raise InvalidInput(f"{where}: expected an object")
+    return FrameSlice(
+        key=field(raw, "key", str, where),
+        frames=field(raw, "frames", int, where),
+        correct=field(raw, "correct", int, where),
+        interval=_interval(raw, where),
     )
 
 

@@ -22,6 +22,7 @@ from modelsteward.evaluation.stats import wilson_interval
 __all__ = [
     "REPORT_SCHEMA",
     "CriterionSummary",
+    "FrameSlice",
     "ScenarioSummary",
     "SliceSummary",
     "Totals",
@@ -89,6 +90,42 @@ class CriterionSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class FrameSlice:
+    """Accuracy of a logged replay's frames in one ODD slice (``attribute=value``).
+
+    Attributes:
+        key: ``attribute=value``.
+        frames: Frames in the slice (over all repetitions).
+        correct: Frames where the model chose the labelled action.
+        interval: Wilson interval of the accuracy.
+    """
+
+    key: str
+    frames: int
+    correct: int
+    interval: tuple[float, float]
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.correct <= self.frames:
+            raise InvalidInput(f"frame slice {self.key}: {self.correct} of {self.frames} correct")
+
+    @property
+    def accuracy(self) -> float:
+        """Share of the slice's frames scored correct."""
+        return self.correct / self.frames if self.frames else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {
+            "key": self.key,
+            "frames": self.frames,
+            "correct": self.correct,
+            "accuracy": self.accuracy,
+            "interval": interval_dict(self.interval),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class ScenarioSummary:
     """One scenario's verdict over its repetitions.
 
@@ -106,6 +143,8 @@ class ScenarioSummary:
         interval: Wilson interval of the pass rate.
         criteria: Worst outcome per criterion, sorted by name.
         flaky: True when repetitions disagree.
+        frame_slices: Per-ODD-slice accuracy of a logged replay's frames, sorted by key
+            (empty for closed-loop scenarios).
     """
 
     scenario_id: str
@@ -121,6 +160,7 @@ class ScenarioSummary:
     interval: tuple[float, float]
     criteria: tuple[CriterionSummary, ...]
     flaky: bool
+    frame_slices: tuple[FrameSlice, ...] = ()
 
     @property
     def pass_rate(self) -> float:
@@ -156,6 +196,7 @@ class ScenarioSummary:
             "passed": self.passed,
             "flaky": self.flaky,
             "criteria": {c.name: c.to_dict() for c in self.criteria},
+            "frame_slices": [f.to_dict() for f in self.frame_slices],
         }
 
 

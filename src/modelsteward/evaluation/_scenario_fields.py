@@ -22,7 +22,7 @@ from typing import Any
 
 from modelsteward.errors import InvalidInput
 
-__all__ = ["CRITERIA", "Criteria", "FieldReader", "Replay", "Simulation"]
+__all__ = ["CRITERIA", "REPLAY_CRITERIA", "Criteria", "FieldReader", "Replay", "Simulation"]
 
 _HINT = "see docs/scenarios.md for the scenario format"
 _ODD_KEY = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
@@ -35,10 +35,17 @@ CRITERIA: dict[str, str] = {
     "max_decel_mps2": "at_most",
     "max_lane_departures": "at_most",
     "min_route_completion": "at_least",
+    "min_accuracy": "at_least",
+    "min_slice_accuracy": "at_least",
+    "max_unsafe_rate": "at_most",
 }
 """Each pass criterion and how the measured value compares with it: ``flag`` (must hold),
 ``at_least`` (measured ≥ threshold; margin = measured − threshold) or ``at_most``
 (measured ≤ threshold; margin = threshold − measured)."""
+
+REPLAY_CRITERIA = frozenset({"min_accuracy", "min_slice_accuracy", "max_unsafe_rate"})
+"""The criteria a logged-replay scenario is judged by; the others need a closed loop."""
+_FRACTIONS = frozenset({"min_route_completion", *REPLAY_CRITERIA})
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,9 @@ class Criteria:
     max_decel_mps2: float | None = None
     max_lane_departures: int | None = None
     min_route_completion: float | None = None
+    min_accuracy: float | None = None
+    min_slice_accuracy: float | None = None
+    max_unsafe_rate: float | None = None
 
     def to_dict(self) -> dict[str, bool | int | float]:
         """The criteria that are set, by name."""
@@ -174,11 +184,28 @@ class FieldReader:
             elif key == "max_lane_departures":
                 found[key] = self.whole(item, where, 0, 1_000_000)
             else:
-                high = 1.0 if key == "min_route_completion" else math.inf
-                found[key] = self.number(item, where, high)
+                found[key] = self.number(item, where, 1.0 if key in _FRACTIONS else math.inf)
         criteria = Criteria(**found)
         if not any(v is not False for v in criteria.to_dict().values()):
             raise self.fail("criteria", "no criterion is checked", "e.g. no_collision: true")
+        return criteria
+
+    def criteria_for(self, criteria: Criteria, replay: bool) -> Criteria:
+        """Refuse criteria the scenario's kind cannot measure (replay vs closed loop)."""
+        for name in criteria.to_dict():
+            if replay and name not in REPLAY_CRITERIA:
+                raise self.fail(
+                    f"criteria.{name}",
+                    "a logged replay has no closed loop to measure this",
+                    "replay criteria: " + ", ".join(sorted(REPLAY_CRITERIA)),
+                )
+            if not replay and name in REPLAY_CRITERIA:
+                raise self.fail(
+                    f"criteria.{name}",
+                    "this criterion scores logged frames against labels; it needs `replay:`",
+                    "closed-loop criteria: "
+                    + ", ".join(k for k in CRITERIA if k not in REPLAY_CRITERIA),
+                )
         return criteria
 
     def tolerances(self, value: object, criteria: Criteria) -> dict[str, float]:
@@ -192,7 +219,7 @@ class FieldReader:
             if key not in numeric:
                 hint = "tolerances apply to: " + (", ".join(numeric) or "no criterion here")
                 raise self.fail("tolerances", f"{key!r} is not a numeric criterion set", hint)
-            high = 1.0 if key == "min_route_completion" else math.inf
+            high = 1.0 if key in _FRACTIONS else math.inf
             clean[key] = self.number(item, f"tolerances.{key}", high)
         return clean
 

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -259,17 +260,32 @@ def _reset_worker() -> None:
     _worker_policies.clear()
 
 
-def run_episodes(jobs: Sequence[EpisodeJob], workers: int) -> list[EpisodeResult]:
+def run_episodes(
+    jobs: Sequence[EpisodeJob],
+    workers: int,
+    on_episode: Callable[[EpisodeJob], None] | None = None,
+) -> list[EpisodeResult]:
     """Run ``jobs`` on ``workers`` processes (in this process when ``workers <= 1``).
 
     Each worker builds a policy once per distinct spec and reuses it. Results come back in job
     order whatever the completion order, so a run is as deterministic as its episodes.
+    ``on_episode`` is called (in this process) as each episode finishes, in completion order.
 
     Raises:
         InvalidInput: From any episode (the first failing job in order).
     """
     if workers <= 1 or len(jobs) <= 1:
         cache: dict[Any, Policy] = {}
-        return [_run_job(job, cache) for job in jobs]
+        results = []
+        for job in jobs:
+            results.append(_run_job(job, cache))
+            if on_episode:
+                on_episode(job)
+        return results
     with process_pool(min(workers, len(jobs)), _reset_worker) as pool:
-        return list(pool.map(_run_job, jobs, chunksize=1))
+        futures = {pool.submit(_run_job, job): job for job in jobs}
+        if on_episode:
+            for future in as_completed(futures):
+                if future.exception() is None:
+                    on_episode(futures[future])
+        return [future.result() for future in futures]

@@ -202,6 +202,28 @@ def _scenarios(report: EvaluationReport) -> str:
     )
 
 
+def _frame_slices(report: EvaluationReport) -> str:
+    """Per-ODD-slice frame accuracy of each logged-replay scenario (empty without replays)."""
+    level = f"{report.confidence_level * 100:g}%"
+    parts = []
+    for s in report.scenarios:
+        if not s.frame_slices:
+            continue
+        bars: list[RateBar] = [
+            (f.key, f.accuracy, f.interval[0], f.interval[1], f"{f.correct}/{f.frames}")
+            for f in s.frame_slices
+        ]
+        title = f"Frame accuracy per ODD slice of {s.scenario_id}"
+        parts.append(f"<h3><code>{_e(s.scenario_id)}</code></h3>\n{rate_bars_svg(bars, title)}")
+    if not parts:
+        return ""
+    return (
+        '<section id="replay">\n<h2>Logged replay: accuracy per ODD slice</h2>\n'
+        f"<p>Frames where the model chose the labelled action; whiskers show the Wilson {level} "
+        "interval.</p>\n" + "\n".join(parts) + "\n</section>"
+    )
+
+
 def render_report_html(
     report: EvaluationReport,
     regressions: RegressionReport | None = None,
@@ -212,8 +234,8 @@ def render_report_html(
     body = [_meta(report), _summary(report)]
     if regressions is not None:
         body.append(_regressions(regressions))
-    body += [_reliability(report), _slices(report), _scenarios(report)]
-    return _page(title, body)
+    body += [_reliability(report), _slices(report), _frame_slices(report), _scenarios(report)]
+    return _page(title, [part for part in body if part])
 
 
 def _gap_table(cov: CoverageReport) -> str:

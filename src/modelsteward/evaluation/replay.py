@@ -49,6 +49,7 @@ class ReplayResult:
     correct: int
     unsafe: int
     slices: dict[str, tuple[int, int]]  # "attribute=value" → (frames, correct)
+    unsafe_labelled: bool
     confidences: tuple[float, ...] = field(repr=False)
     hits: tuple[bool, ...] = field(repr=False)
     latencies_ns: tuple[int, ...] = field(repr=False)
@@ -116,9 +117,25 @@ def _observations(table: Any, path: Path) -> np.ndarray:
 
 
 def replay_frames(
-    path: Path, policy: Policy, *, where: Mapping[str, Any] | None = None
+    path: Path,
+    policy: Policy,
+    *,
+    where: Mapping[str, Any] | None = None,
+    slice_of: Callable[[str, Any], str | None] | None = None,
 ) -> ReplayResult:
-    """Run ``policy`` on every frame of ``path`` (rows matching ``where``) and score it."""
+    """Run ``policy`` on every frame of ``path`` (rows matching ``where``) and score it.
+
+    Args:
+        path: The Parquet file.
+        policy: ``observation -> (action, confidence)``.
+        where: Keep only rows whose columns equal these values.
+        slice_of: Names the slice of an ODD column's value (for example its ODD bin); ``None``
+            from it leaves the frame out of that column's slices. Default: the value as text.
+
+    Raises:
+        InvalidInput: the file is not Parquet, lacks ``label`` or observations, or a filter
+            column is missing.
+    """
     table = _read(path, where or {})
     observations = _observations(table, path)
     labels = [int(x) for x in table["label"].to_pylist()]
@@ -134,16 +151,19 @@ def replay_frames(
     latencies: list[int] = []
     slices: dict[str, list[int]] = {}
     unsafe = 0
-    for i, label in enumerate(labels):
+    for i, expected in enumerate(labels):
         start = time.perf_counter_ns()
         action, confidence = policy(observations[i])
         latencies.append(time.perf_counter_ns() - start)
-        hit = int(action) == label
+        hit = int(action) == expected
         confidences.append(float(confidence))
         hits.append(hit)
         unsafe += int(int(action) in (unsafe_lists[i] or ()))
         for column in tag_columns:
-            cell = slices.setdefault(f"{column}={tags[column][i]}", [0, 0])
+            name = slice_of(column, tags[column][i]) if slice_of else str(tags[column][i])
+            if name is None:
+                continue
+            cell = slices.setdefault(f"{column}={name}", [0, 0])
             cell[0] += 1
             cell[1] += int(hit)
     return ReplayResult(
@@ -151,6 +171,7 @@ def replay_frames(
         correct=sum(hits),
         unsafe=unsafe,
         slices={k: (v[0], v[1]) for k, v in slices.items()},
+        unsafe_labelled="unsafe_actions" in table.column_names,
         confidences=tuple(confidences),
         hits=tuple(hits),
         latencies_ns=tuple(latencies),

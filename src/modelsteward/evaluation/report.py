@@ -25,7 +25,7 @@ abstention and latency. The report is named by the SHA-256 of its canonical JSON
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +35,7 @@ from modelsteward.evaluation._report_json import decode_report
 from modelsteward.evaluation._report_model import (
     REPORT_SCHEMA,
     CriterionSummary,
+    FrameSlice,
     ScenarioSummary,
     SliceSummary,
     Totals,
@@ -86,8 +87,8 @@ class CriterionOutcome:
 
     def __post_init__(self) -> None:
         check_id(self.name, "criterion")
-        for field in ("value", "threshold", "margin"):
-            check_finite(getattr(self, field), f"criterion {self.name}: {field}")
+        for attr in ("value", "threshold", "margin"):
+            check_finite(getattr(self, attr), f"criterion {self.name}: {attr}")
 
     @property
     def passed(self) -> bool:
@@ -142,6 +143,8 @@ class ScenarioResult:
         controllability: ``C0``…``C3``.
         odd: ODD tags, attribute (``group.attribute``) → value; ranges already binned by the caller.
         repetitions: At least one repetition.
+        frame_slices: For a logged replay, ``attribute=value`` → (frames, correct frames) over
+            all repetitions.
     """
 
     scenario_id: str
@@ -152,6 +155,7 @@ class ScenarioResult:
     controllability: str
     odd: Mapping[str, OddValue]
     repetitions: tuple[RepetitionResult, ...]
+    frame_slices: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         where = f"scenario {self.scenario_id!r}"
@@ -205,6 +209,10 @@ def _scenario_summary(result: ScenarioResult, confidence: float) -> ScenarioSumm
         interval=wilson_interval(flaky.passes, flaky.repetitions, confidence),
         criteria=_criterion_summaries(result),
         flaky=flaky.flaky,
+        frame_slices=tuple(
+            FrameSlice(key, frames, correct, wilson_interval(correct, frames, confidence))
+            for key, (frames, correct) in sorted(result.frame_slices.items())
+        ),
     )
 
 

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from modelsteward.errors import InvalidInput
 from modelsteward.evaluation._scenario_fields import (
     CRITERIA,
+    REPLAY_CRITERIA,
     Criteria,
     FieldReader,
     Replay,
@@ -50,7 +51,15 @@ from modelsteward.types import Digest
 if TYPE_CHECKING:
     from modelsteward.odd.spec import OddSpec
 
-__all__ = ["CRITERIA", "Criteria", "Replay", "Scenario", "ScenarioLibrary", "Simulation"]
+__all__ = [
+    "CRITERIA",
+    "REPLAY_CRITERIA",
+    "Criteria",
+    "Replay",
+    "Scenario",
+    "ScenarioLibrary",
+    "Simulation",
+]
 
 _ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 _KEYS = (
@@ -213,7 +222,7 @@ def _load(file: Path, root: Path, odd: OddSpec | None) -> Scenario:
         problems = odd.check_tags(tags)
         if problems:
             raise read.fail("odd", problems[0], hint=f"the ODD is {odd.origin}; see docs/odd.md")
-    criteria = read.criteria(data["criteria"])
+    criteria = read.criteria_for(read.criteria(data["criteria"]), "replay" in data)
     repetitions, seed = read.repetitions_and_seed(data)
     return Scenario(
         id=data["id"],

@@ -8,7 +8,9 @@ lock is a ledger entry.
 
 from __future__ import annotations
 
+import builtins
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +33,30 @@ if TYPE_CHECKING:
     from modelsteward.evaluation.baseline import RegressionReport
     from modelsteward.evaluation.report import EvaluationReport
 
-__all__ = ["EvaluationOutcome", "EvaluationService"]
+__all__ = [
+    "EvaluationOutcome",
+    "EvaluationService",
+    "StoredEvaluation",
+    "check_baseline_name",
+]
+
+
+_BASELINE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$")
+
+
+def check_baseline_name(name: str) -> str:
+    """Return ``name`` if it can name a baseline (checked before any evaluation runs).
+
+    >>> check_baseline_name("reference/competent-policy")
+    'reference/competent-policy'
+    """
+    if not _BASELINE_NAME.match(name):
+        raise InvalidInput(
+            f"baseline name {name!r}",
+            hint="1–128 letters, digits and . _ / -, starting with a letter or digit, "
+            "e.g. highway-suite",
+        )
+    return name
 
 
 @dataclass(frozen=True)
@@ -48,6 +73,15 @@ class EvaluationOutcome:
     def critical(self) -> bool:
         """True when the comparison found a critical regression."""
         return self.regressions is not None and self.regressions.has_critical
+
+
+@dataclass(frozen=True)
+class StoredEvaluation:
+    """An evaluation from the store: its ledger payload and the report it points at."""
+
+    digest: str
+    record: dict[str, Any]
+    report: EvaluationReport
 
 
 class EvaluationService:
@@ -173,10 +207,7 @@ class EvaluationService:
         """Lock an evaluation as baseline ``name`` (a ledger event; the newest lock wins)."""
         from modelsteward.evaluation.baseline import Baseline
 
-        if not name or not name.replace("-", "").replace("_", "").isalnum():
-            raise InvalidInput(
-                f"baseline name {name!r}", hint="letters, digits, - and _, e.g. highway-suite"
-            )
+        check_baseline_name(name)
         baseline = Baseline.from_report(outcome.report)
         blob = str(self.workspace.blobs.put(canonical_json(baseline.to_dict()).encode()))
         record = {
@@ -215,3 +246,72 @@ class EvaluationService:
             )
         data: dict[str, Any] = json.loads(self.workspace.blobs.get(Digest.parse(row)))
         return data
+
+    def stored(self, digest: str) -> StoredEvaluation:
+        """The stored evaluation named by its report digest (or a unique prefix of 8+ hex)."""
+        from modelsteward.evaluation.report import EvaluationReport
+
+        text = digest.strip().removeprefix("sha256:")
+        if len(text) < 8 or any(c not in "0123456789abcdef" for c in text):
+            raise InvalidInput(
+                f"report {digest!r}", hint="give the report digest sha256:… or 8+ of its hex digits"
+            )
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(evaluation_reports.c.digest, evaluation_reports.c.record).where(
+                    evaluation_reports.c.digest.startswith("sha256:" + text)
+                )
+            ).all()
+        if not rows:
+            raise NotFound(
+                f"no stored evaluation {digest!r}", hint="see `steward eval list` for reports"
+            )
+        if len(rows) > 1:
+            raise InvalidInput(f"report prefix {digest!r} is ambiguous", hint="give more digits")
+        found, record = rows[0]
+        data = json.loads(self.workspace.blobs.get(Digest.parse(found)))
+        return StoredEvaluation(found, json.loads(record), EvaluationReport.from_dict(data))
+
+    def list(
+        self, *, model: str | None = None, suite_digest: str | None = None
+    ) -> builtins.list[dict[str, Any]]:
+        """Stored evaluations (ledger payload plus ``digest``), newest first."""
+        query = select(evaluation_reports.c.digest, evaluation_reports.c.record)
+        if model is not None:
+            version = self.models.get(model)
+            query = query.where(evaluation_reports.c.model_digest == str(version.digest))
+        if suite_digest is not None:
+            query = query.where(evaluation_reports.c.suite_digest == suite_digest)
+        query = query.order_by(evaluation_reports.c.created_at.desc(), evaluation_reports.c.digest)
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
+        return [{"digest": digest, **json.loads(record)} for digest, record in rows]
+
+    def html(self, html_digest: str) -> bytes:
+        """A stored HTML report, by its digest (``EvaluationOutcome.html_digest``)."""
+        return self.workspace.blobs.get(Digest.parse(html_digest))
+
+    def lock_stored(self, ref: str, digest: str, name: str) -> dict[str, Any]:
+        """Lock an already stored evaluation of ``ref`` as baseline ``name`` (no re-run)."""
+        version = self.models.get(ref)
+        stored = self.stored(digest)
+        if stored.report.model_digest != str(version.digest):
+            raise InvalidInput(
+                f"report {stored.digest} evaluated {stored.report.model_ref}, not {version.ref}",
+                hint="lock a report of the model you name",
+            )
+        outcome = EvaluationOutcome(stored.report, stored.digest, stored.record["html"], None, None)
+        return self.lock_baseline(outcome, name)
+
+    def baselines(self) -> builtins.list[dict[str, Any]]:
+        """The current lock of every baseline name (newest lock wins), by name."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(
+                    evaluation_baselines.c.seq,
+                    evaluation_baselines.c.name,
+                    evaluation_baselines.c.record,
+                ).order_by(evaluation_baselines.c.seq)
+            ).all()
+        current = {name: {**json.loads(record), "seq": seq} for seq, name, record in rows}
+        return [current[name] for name in sorted(current)]

@@ -3,7 +3,9 @@
 :func:`build_reference_stack` writes, with nothing downloaded::
 
     DIR/odd.yaml                          the reference ODD (PAS 1883 groups)
-    DIR/scenarios/*.yaml                  21 highway-env scenarios, nominal driving and hazards
+    DIR/scenarios/*.yaml                  21 highway-env scenarios, nominal driving and hazards,
+                                          and 3 logged-replay scenarios
+    DIR/scenarios/logs/held-out-teacher.parquet   the held-out drive they replay
     DIR/models/competent/                 policy.onnx, steward-adapter.yaml, README.md,
     DIR/models/narrow/                      config.json, training.json
     DIR/datasets/steward-highway-demonstrations/   demonstrations.parquet + README.md
@@ -40,12 +42,14 @@ from modelsteward.evaluation.reference._export import verify_onnx
 from modelsteward.evaluation.reference._library import SCENARIOS, ScenarioSpec, write_library
 from modelsteward.evaluation.reference._model_folder import DATASET_NAME, write_model_folder
 from modelsteward.evaluation.reference._plan import OBSERVATION
+from modelsteward.evaluation.reference._replay_log import REPLAY_SCENARIOS, write_replay_log
 from modelsteward.evaluation.reference._training import TrainedPolicy, train_policies
 
 __all__ = [
     "DATASET_NAME",
     "DEFAULT_EPISODES",
     "OBSERVATION",
+    "REPLAY_SCENARIOS",
     "SCENARIOS",
     "ReferenceStack",
     "ScenarioSpec",
@@ -132,6 +136,11 @@ def _build_into(
         DATASET_NAME,
     )
     say(f"trained both policies in {seconds:.1f} s; exported and verified ONNX")
+    write_replay_log(scenarios, seed=seed, episodes=episodes // 5, workers=workers)
+    for document in REPLAY_SCENARIOS:
+        path = scenarios / f"{document['id']}.yaml"
+        path.write_text(yaml.safe_dump(document, sort_keys=False, width=100), encoding="utf-8")
+    say(f"recorded a held-out drive for {len(REPLAY_SCENARIOS)} logged-replay scenarios")
     return _Built(odd, scenarios, dataset, competent, narrow, seconds)
 
 
@@ -178,7 +187,7 @@ def build_reference_stack(
         competent=out / "models" / "competent",
         narrow=out / "models" / "narrow",
         dataset=out / built.dataset.relative_to(staging),
-        scenario_count=len(SCENARIOS),
+        scenario_count=len(SCENARIOS) + len(REPLAY_SCENARIOS),
         training_seconds=built.training_seconds,
         competent_accuracy=built.competent.held_out_accuracy,
         narrow_accuracy=built.narrow.held_out_accuracy,
@@ -189,7 +198,9 @@ def build_reference_stack(
 def scenario_jobs(
     scenarios: Path, policy: PolicySpec, *, only: Sequence[str] | None = None
 ) -> list[EpisodeJob]:
-    """One job per scenario file × repetition (label ``"<id>#<seed>"``), files read as YAML.
+    """One job per closed-loop scenario file × repetition (label ``"<id>#<seed>"``).
+
+    Logged-replay scenario files are skipped.
 
     A light reader for benchmarks and tests; Steward's scenario library parser validates the
     format in full.
@@ -200,6 +211,8 @@ def scenario_jobs(
     jobs: list[EpisodeJob] = []
     for path in sorted(Path(scenarios).glob("*.yaml")):
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if isinstance(document, dict) and "replay" in document:
+            continue
         if not isinstance(document, dict) or not isinstance(document.get("environment"), dict):
             raise InvalidInput(f"{path}: not a closed-loop scenario")
         if only is not None and document["id"] not in only:

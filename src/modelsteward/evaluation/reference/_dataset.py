@@ -19,7 +19,7 @@ import yaml
 
 from modelsteward.evaluation.reference._collect import Demonstration
 
-__all__ = ["write_dataset"]
+__all__ = ["table_of", "write_dataset"]
 
 _FIXED_TAGS = {
     "scenery.road_type": "motorway",
@@ -34,7 +34,8 @@ _TAG_COLUMNS = (
 _VX_SCALE = 80.0  # highway-env normalises vx over ±2 × Vehicle.MAX_SPEED (40 m/s)
 
 
-def _table(runs: Sequence[tuple[str, Demonstration]]) -> pa.Table:
+def table_of(runs: Sequence[tuple[str, Demonstration]]) -> pa.Table:
+    """One row per labelled decision of ``runs`` (who used it, demonstration)."""
     columns: dict[str, list[Any]] = {
         name: []
         for name in ("episode", "step", "seed", "training_cell", "used_by", "observation", "label")
@@ -72,7 +73,7 @@ def write_dataset(
     runs += [("narrow", d) for d in narrow if id(d) not in {id(c) for c in competent}]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "demonstrations.parquet"
-    pq.write_table(_table(runs), path, compression="zstd")
+    pq.write_table(table_of(runs), path, compression="zstd")
     front = {"license": "apache-2.0", "pretty_name": name, "tags": ["synthetic", "highway-env"]}
     (folder / "README.md").write_text(
         f"---\n{yaml.safe_dump(front, sort_keys=False)}---\n\n# {name}\n\n"
