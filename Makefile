@@ -39,11 +39,12 @@ pytest: $(TEST_STAMP)
 
 test: lint typecheck pytest ## lint + mypy --strict + the whole test suite
 
-bench: $(TEST_STAMP) ## print the figures the issues ask for (ledger, intake, PII, licences)
+bench: $(TEST_STAMP) ## print the figures the issues ask for (ledger, intake, PII, licences, evaluation)
 	$(BIN)/python benchmarks/ledger_bench.py
 	$(BIN)/python benchmarks/intake_bench.py
 	$(BIN)/python benchmarks/pii_bench.py
 	$(BIN)/python benchmarks/license_bench.py
+	$(BIN)/python benchmarks/eval_bench.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

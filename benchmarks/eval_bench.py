@@ -1,6 +1,6 @@
 """`python benchmarks/eval_bench.py`: the scenario-evaluation figures of issue 5, on this machine.
 
-1. Building the reference driving stack (`steward examples driving`): ODD, 21 scenarios, and
+1. Building the reference driving stack (`steward examples driving`): ODD, 24 scenarios, and
    both policies trained locally — teacher demonstrations and DAgger rounds collected on two
    worker processes, networks trained in NumPy, exported to ONNX and checked against NumPy.
    The figure is the wall time of data collection plus training (goal: under two minutes on
@@ -11,6 +11,10 @@
    second. Both runs must produce identical episodes (latencies aside).
 3. The narrow policy on the same suite, and pass counts of both against each scenario's
    criteria — what a baseline comparison would see.
+4. End to end through Steward, as `steward eval baseline` and `steward eval run --against` do
+   it: a fresh workspace, both models registered, the competent one evaluated on the whole
+   library (closed loop and logged replay, 2 workers, digest check, report stored) and locked
+   as baseline, the narrow one evaluated against it; wall times and critical regressions.
 
 Other processes on the machine skew wall times; the load average is printed next to them.
 The last line is one JSON object with every figure. Environment: STEWARD_BENCH_DIR (where the
@@ -132,11 +136,54 @@ def suite(stack: ReferenceStack) -> dict[str, object]:
     }
 
 
+def end_to_end(stack: ReferenceStack, home: Path) -> dict[str, object]:
+    from modelsteward.bootstrap import open_workspace
+    from modelsteward.config import Settings
+    from modelsteward.services.intake import IntakeRequest
+
+    app = open_workspace(Settings(home=home))
+    try:
+        for name, folder in (("competent", stack.competent), ("narrow", stack.narrow)):
+            app.models.add(IntakeRequest(path=folder, name=f"reference/{name}-policy"))
+        started = time.perf_counter()
+        good = app.evaluations.run(
+            "reference/competent-policy@1", stack.scenarios, odd=stack.odd, workers=2
+        )
+        good_s = time.perf_counter() - started
+        app.evaluations.lock_baseline(good, "highway-pilot")
+        started = time.perf_counter()
+        weak = app.evaluations.run(
+            "reference/narrow-policy@1",
+            stack.scenarios,
+            odd=stack.odd,
+            workers=2,
+            against="highway-pilot",
+        )
+        weak_s = time.perf_counter() - started
+    finally:
+        app.close()
+    critical = len(weak.regressions.critical) if weak.regressions else 0
+    print(
+        f"end to end (eval run, {good.report.totals.scenarios} scenarios incl. replay, 2 workers): "
+        f"competent {good_s:.1f} s, {good.report.totals.passed} passed; narrow {weak_s:.1f} s, "
+        f"{weak.report.totals.passed} passed, {critical} critical regressions ({load()})"
+    )
+    return {
+        "eval_run_competent_s": round(good_s, 2),
+        "eval_run_narrow_s": round(weak_s, 2),
+        "eval_competent_scenarios_passed": good.report.totals.passed,
+        "eval_narrow_scenarios_passed": weak.report.totals.passed,
+        "eval_scenarios": good.report.totals.scenarios,
+        "critical_regressions": critical,
+    }
+
+
 def main() -> None:
     base = os.environ.get("STEWARD_BENCH_DIR")
     with tempfile.TemporaryDirectory(dir=base) as folder:
         stack, build_s = build(Path(folder) / "driving")
         figures = suite(stack)
+        figures.update(end_to_end(stack, Path(folder) / "workspace"))
     print(json.dumps({
         "bench": "eval",
         "training_s": round(stack.training_seconds, 2),

@@ -8,6 +8,9 @@ of it: a signed checkpoint, an offline verification of an export, and the same v
 failing on a tampered copy, explained in plain words. Between them, data provenance: a partner
 dataset with PII findings, a fine-tune run through `steward run exec`, its reproduction, and a
 commercial licence review blocked by the non-commercial dataset, with the reason spelled out.
+Then scenario evaluation: a reference driving stack is trained locally in highway-env, both
+policies are registered and evaluated, the competent one is locked as baseline, the narrow one's
+critical regressions stop `eval run` (exit 6), and the ODD gap register is printed.
 """
 
 from __future__ import annotations
@@ -206,6 +209,67 @@ def data_provenance(scratch: Path, out: Path) -> None:
     )
 
 
+DIMENSIONS = (
+    "dynamic_elements.traffic_density,dynamic_elements.lead_vehicle,"
+    "dynamic_elements.cut_in,environment.weather"
+)
+
+
+def evaluation(scratch: Path, out: Path) -> None:
+    """Reference driving stack: train two policies, evaluate, lock a baseline, find
+    regressions, and show the ODD gap register."""
+    console.print(
+        Panel.fit(
+            "Scenario evaluation: two driving policies trained here in highway-env — a competent "
+            "one and a narrow one that only saw light four-lane traffic."
+        )
+    )
+    stack = scratch / "driving"
+    run("examples", "driving", "--out", str(stack))
+    odd, suite = str(stack / "odd.yaml"), str(stack / "scenarios")
+    run("scenarios", "check", suite, "--odd", odd)
+    for name in ("competent", "narrow"):
+        run(
+            "model", "add", str(stack / "models" / name), "--name", f"reference/{name}-policy",
+            "--steward", "safety-lead@example.com", "--tier", "controlled-pilot",
+        )  # fmt: skip
+    data = stack / "datasets"
+    run(
+        "dataset", "add", str(data / "steward-highway-demonstrations"),
+        "--name", "steward-highway-demonstrations", "--license", "Apache-2.0",
+        "--tier", "synthetic", "--consent", "not-personal-data", "--collected", "2026-11-22",
+        "--geography", "GLOBAL", "--retention-days", "3650",
+        "--source", "steward examples driving (highway-env teacher demonstrations)",
+        "--odd-tags", str(data / "steward-highway-demonstrations.odd-tags.yaml"),
+    )  # fmt: skip
+    run(
+        "eval", "baseline", "reference/competent-policy@1", "--suite", suite, "--odd", odd,
+        "--name", "highway-pilot",
+    )  # fmt: skip
+    console.print(
+        "[dim]The competent policy's behaviour is now the baseline. The narrow one is "
+        "evaluated against it: every S2/S3 scenario that passed before and fails now is a "
+        "critical regression.[/]"
+    )
+    run(
+        "eval", "run", "reference/narrow-policy@1", "--suite", suite, "--odd", odd,
+        "--against", "highway-pilot", "--out", str(out / "eval-narrow"), expect=6,
+    )  # fmt: skip
+    run("eval", "list")
+    console.print(Panel.fit("ODD coverage of the competent policy: where is the evidence thin?"))
+    run(
+        "odd", "coverage", "--odd", odd, "--suite", suite,
+        "--model", "reference/competent-policy@1", "--dataset", "steward-highway-demonstrations",
+        "--dimensions", DIMENSIONS, "--top", "10", "--out", str(out / "coverage"),
+    )  # fmt: skip
+    console.print(
+        "[bold]Reading the register:[/] rain is in the ODD but neither the simulator nor the "
+        "training data covers it, so every rain cell is a gap, ranked by the severity × exposure "
+        "of its nearest scenarios. HTML reports: "
+        f"{out / 'eval-narrow' / 'report.html'} and {out / 'coverage' / 'coverage.html'}."
+    )
+
+
 def reference_verify(snap: Path, sig: Path, public_key: Path) -> None:
     """The OpenSSF reference verifier checks Steward's signature (when it is installed)."""
     try:
@@ -243,6 +307,7 @@ def main() -> None:
     run("init")
     model_intake(scratch, out)
     data_provenance(scratch, out)
+    evaluation(scratch, out)
     run("ledger", "note", "Intake queue reviewed: 3 community models awaiting scan")
     run("ledger", "note", "Safety review of alpamayo-r1 found 2 open hazards")
     run("ledger", "note", "Legal flagged dataset licence CC-BY-NC-4.0 for commercial use")

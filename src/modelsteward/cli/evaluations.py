@@ -429,6 +429,7 @@ def driving_command(
         "scenario_count": stack.scenario_count,
         "models": {"competent": str(stack.competent), "narrow": str(stack.narrow)},
         "dataset": str(stack.dataset),
+        "dataset_odd_tags": str(stack.dataset_odd_tags),
         "training_seconds": round(stack.training_seconds, 1),
         "held_out_accuracy": {
             "competent": round(stack.competent_accuracy, 4),
@@ -446,13 +447,17 @@ def driving_command(
     table.add_row("scenarios", f"{escape(str(stack.scenarios))} ({stack.scenario_count} files)")
     table.add_row(
         "competent policy",
-        f"{escape(str(stack.competent))} (held-out accuracy {stack.competent_accuracy:.1%})",
+        f"{escape(str(stack.competent))} (held-out accuracy {stack.competent_accuracy:.1%}, "
+        "whole ODD)",
     )
     table.add_row(
         "narrow policy",
-        f"{escape(str(stack.narrow))} (held-out accuracy {stack.narrow_accuracy:.1%}, "
-        "trained on light four-lane traffic only)",
+        f"{escape(str(stack.narrow))} (held-out accuracy {stack.narrow_accuracy:.1%} on the "
+        "only cell it trained on: light four-lane traffic)",
     )
-    table.add_row("dataset", escape(str(stack.dataset.parent)))
+    table.add_row(
+        "dataset",
+        f"{escape(str(stack.dataset.parent))} (ODD tags: {escape(stack.dataset_odd_tags.name)})",
+    )
     table.add_row("training", f"{stack.training_seconds:.1f} s, {stack.samples:,} samples")
     console.print(table)

@@ -9,6 +9,7 @@
     DIR/models/competent/                 policy.onnx, steward-adapter.yaml, README.md,
     DIR/models/narrow/                      config.json, training.json
     DIR/datasets/steward-highway-demonstrations/   demonstrations.parquet + README.md
+    DIR/datasets/steward-highway-demonstrations.odd-tags.yaml   the ODD values it covers
 
 Both policies imitate the same rule-based teacher (behaviour cloning with DAgger rounds, on two
 worker processes); the *competent* one over the whole ODD, the *narrow* one only over light
@@ -73,6 +74,7 @@ class ReferenceStack:
         competent: The competent policy's model folder.
         narrow: The narrow policy's model folder.
         dataset: The demonstrations Parquet file.
+        dataset_odd_tags: The ODD values the demonstrations cover (``--odd-tags`` format).
         scenario_count: Scenario files written.
         training_seconds: Wall time of data collection and training (both policies).
         competent_accuracy: Held-out accuracy of the competent policy on teacher labels.
@@ -86,6 +88,7 @@ class ReferenceStack:
     competent: Path
     narrow: Path
     dataset: Path
+    dataset_odd_tags: Path
     scenario_count: int
     training_seconds: float
     competent_accuracy: float
@@ -187,6 +190,7 @@ def build_reference_stack(
         competent=out / "models" / "competent",
         narrow=out / "models" / "narrow",
         dataset=out / built.dataset.relative_to(staging),
+        dataset_odd_tags=out / "datasets" / f"{DATASET_NAME}.odd-tags.yaml",
         scenario_count=len(SCENARIOS) + len(REPLAY_SCENARIOS),
         training_seconds=built.training_seconds,
         competent_accuracy=built.competent.held_out_accuracy,

@@ -19,7 +19,7 @@ import yaml
 
 from modelsteward.evaluation.reference._collect import Demonstration
 
-__all__ = ["table_of", "write_dataset"]
+__all__ = ["odd_tags_of", "table_of", "write_dataset"]
 
 _FIXED_TAGS = {
     "scenery.road_type": "motorway",
@@ -64,16 +64,32 @@ def table_of(runs: Sequence[tuple[str, Demonstration]]) -> pa.Table:
     return pa.table({k: pa.array(v, type=types.get(k)) for k, v in columns.items()})
 
 
+def odd_tags_of(table: pa.Table) -> dict[str, Any]:
+    """The ODD values the rows cover, for ``steward dataset add --odd-tags``: each tag column's
+    distinct values, and the ego speed as a ``{min, max}`` range."""
+    tags: dict[str, Any] = {}
+    for name in _TAG_COLUMNS:
+        tags[name] = sorted(set(table[name].to_pylist()), key=str)
+    speeds = table["dynamic_elements.ego_speed_mps"].to_pylist()
+    if speeds:
+        tags["dynamic_elements.ego_speed_mps"] = {"min": min(speeds), "max": max(speeds)}
+    return tags
+
+
 def write_dataset(
     folder: Path, competent: Sequence[Demonstration], narrow: Sequence[Demonstration], name: str
 ) -> Path:
-    """Write ``demonstrations.parquet`` and a dataset card; returns the Parquet path."""
+    """Write ``demonstrations.parquet``, a dataset card and, beside the folder,
+    ``<name>.odd-tags.yaml`` (what the rows cover); returns the Parquet path."""
     shared = {id(d) for d in narrow}
     runs = [("competent,narrow" if id(d) in shared else "competent", d) for d in competent]
     runs += [("narrow", d) for d in narrow if id(d) not in {id(c) for c in competent}]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "demonstrations.parquet"
-    pq.write_table(table_of(runs), path, compression="zstd")
+    table = table_of(runs)
+    pq.write_table(table, path, compression="zstd")
+    tags = folder.parent / f"{name}.odd-tags.yaml"
+    tags.write_text(yaml.safe_dump(odd_tags_of(table), sort_keys=False), encoding="utf-8")
     front = {"license": "apache-2.0", "pretty_name": name, "tags": ["synthetic", "highway-env"]}
     (folder / "README.md").write_text(
         f"---\n{yaml.safe_dump(front, sort_keys=False)}---\n\n# {name}\n\n"

@@ -4,7 +4,8 @@ The teacher drives fresh episodes over every training cell — seeds no policy t
 index :data:`HELD_OUT_ROUND` of the seed scheme in :func:`demonstration_jobs`) — and every
 decision is written with its label and ODD tags, in the format of the demonstrations dataset
 (:mod:`modelsteward.evaluation.replay` reads it). Three scenarios replay slices of it: the whole
-log, dense traffic and aggressive cut-ins.
+log, dense traffic and aggressive cut-ins. The whole log mixes every cell, so it is tagged only
+with what all its frames share (plus medium traffic, its largest share) and spans few cells.
 """
 
 from __future__ import annotations
@@ -51,7 +52,12 @@ REPLAY_SCENARIOS: tuple[dict[str, Any], ...] = (
         "id": "replay-held-out-dense",
         "title": "Held-out logged drive: dense traffic",
         "description": "The dense-traffic frames of the held-out drive.",
-        "odd": {**_TAGS, "dynamic_elements.traffic_density": "dense"},
+        "odd": {
+            **_TAGS,
+            "dynamic_elements.traffic_density": "dense",
+            "dynamic_elements.lead_vehicle": "steady",
+            "dynamic_elements.cut_in": "none",
+        },
         "hazard": {"severity": "S2", "exposure": "E3", "controllability": "C2"},
         "replay": {"data": LOG, "filter": {"dynamic_elements.traffic_density": "dense"}},
         "criteria": {"min_accuracy": 0.7},
@@ -64,6 +70,7 @@ REPLAY_SCENARIOS: tuple[dict[str, Any], ...] = (
         "odd": {
             **_TAGS,
             "dynamic_elements.traffic_density": "medium",
+            "dynamic_elements.lead_vehicle": "steady",
             "dynamic_elements.cut_in": "aggressive",
         },
         "hazard": {"severity": "S3", "exposure": "E2", "controllability": "C2"},
