@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from modelsteward.artifacts.modelcard import ModelCard
+from modelsteward.data.records import OddTags
 from modelsteward.errors import Conflict
 from modelsteward.evaluation._simulator import make_env, reset_env
 from modelsteward.evaluation.closed_loop import run_episodes
@@ -27,6 +28,9 @@ from modelsteward.evaluation.reference import (
 )
 from modelsteward.evaluation.reference._export import export_onnx, verify_onnx
 from modelsteward.evaluation.reference._network import TrainingConfig, train_setnet
+from modelsteward.evaluation.scenarios import ScenarioLibrary
+from modelsteward.evaluation.suite import replay_result
+from modelsteward.odd.spec import OddSpec
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reference-stack")]
 
@@ -44,8 +48,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> ReferenceStack:
     return built
 
 
-def _scenarios(stack: ReferenceStack) -> list[dict[str, object]]:
+def _documents(stack: ReferenceStack) -> list[dict[str, object]]:
     return [yaml.safe_load(p.read_text()) for p in sorted(stack.scenarios.glob("*.yaml"))]
+
+
+def _scenarios(stack: ReferenceStack) -> list[dict[str, object]]:
+    """The closed-loop scenario documents."""
+    return [d for d in _documents(stack) if "environment" in d]
 
 
 def test_every_reference_scenario_runs_in_highway_env(stack: ReferenceStack) -> None:
@@ -64,7 +73,8 @@ def test_every_reference_scenario_runs_in_highway_env(stack: ReferenceStack) -> 
 
 def test_scenario_library_covers_nominal_driving_and_hazards(stack: ReferenceStack) -> None:
     scenarios = _scenarios(stack)
-    assert len(scenarios) == stack.scenario_count >= 20
+    assert len(_documents(stack)) == stack.scenario_count == len(scenarios) + 3
+    assert len(scenarios) >= 20
     for scenario in scenarios:
         assert list(scenario) == DRAFT_KEYS
         assert 3 <= scenario["repetitions"] <= 5  # type: ignore[operator]
@@ -171,3 +181,30 @@ def test_an_occupied_output_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(Conflict, match="not empty"):
         build_reference_stack(tmp_path, episodes=1)
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_replay_scenarios_judge_the_models_on_a_held_out_drive(stack: ReferenceStack) -> None:
+    odd = OddSpec.from_path(stack.odd)
+    library = ScenarioLibrary.from_dir(stack.scenarios, odd)
+    replays = [s for s in library.scenarios if s.kind == "replay"]
+    assert [s.id for s in replays] == [
+        "replay-held-out-aggressive-cut-ins", "replay-held-out-dense", "replay-held-out-drive"
+    ]  # fmt: skip
+    log = pq.read_table(stack.scenarios / "logs" / "held-out-teacher.parquet")
+    assert set(log["used_by"].to_pylist()) == {"held-out"}
+    # The drive's seeds are disjoint from every training episode's.
+    trained = set(pq.read_table(stack.dataset)["seed"].to_pylist())
+    assert trained.isdisjoint(log["seed"].to_pylist())
+    competent = ModelFolderSpec(str(stack.competent)).build()
+    for scenario in replays:
+        result = replay_result(scenario, competent, odd)
+        assert result.repetitions[0].steps  # every frame was a decision
+        assert result.frame_slices
+
+
+def test_dataset_odd_tags_describe_the_demonstrations(stack: ReferenceStack) -> None:
+    tags = OddTags.from_mapping(yaml.safe_load(stack.dataset_odd_tags.read_text()))
+    odd = OddSpec.from_path(stack.odd)
+    assert tags.tags["environment.weather"] == ["clear"]
+    touched = odd.cells_touched(tags.to_dict(), ["environment.weather"])
+    assert [c.to_dict() for c in touched] == [{"environment.weather": "clear"}]
