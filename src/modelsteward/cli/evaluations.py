@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -300,6 +301,11 @@ def baseline_command(
         raise InvalidInput(
             "give exactly one of --suite (evaluate now) and --report (lock a stored evaluation)"
         )
+    if report is not None and (odd is not None or model_dir is not None):
+        raise InvalidInput(
+            "--odd and --model-dir apply to a new evaluation, not to --report",
+            hint="lock the stored evaluation as it is, or evaluate again with --suite",
+        )
     from modelsteward.services.evaluations import check_baseline_name
 
     with open_steward() as app:
@@ -383,12 +389,24 @@ def show_command(
     with open_steward() as app:
         stored = app.evaluations.stored(report)
         html = app.evaluations.html(stored.record["html"])
+        regressions = app.evaluations.regressions(stored)
     outcome = EvaluationOutcome(
         stored.report, stored.digest, stored.record["html"], None, stored.record["baseline"]
     )
     written = _write_out(out, outcome, html) if out is not None else []
+    if out is not None and regressions is not None:
+        path = out / "regressions.json"
+        path.write_text(json.dumps(regressions, sort_keys=True), encoding="utf-8")
+        written.append(path)
     if json_out:
-        print_json({**_outcome_json(outcome), "record": stored.record})
+        print_json(
+            {
+                **_outcome_json(outcome),
+                "critical_regressions": stored.record["critical_regressions"],
+                "regressions": regressions,
+                "record": stored.record,
+            }
+        )
         return
     _show_outcome(outcome, written)
     critical = stored.record["critical_regressions"]

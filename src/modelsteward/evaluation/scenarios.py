@@ -106,6 +106,13 @@ class Scenario:
         """The hazard's ASIL."""
         return self.hazard.asil
 
+    def odd_labels(self, odd: OddSpec | None) -> dict[str, Any]:
+        """The ODD tags as reports and coverage use them: range values as their bin label."""
+        if odd is None:
+            return dict(self.odd)
+        cell = odd.cell_of(self.odd, [k for k in odd.keys if k in self.odd])
+        return dict(cell.to_dict()) if cell is not None else dict(self.odd)
+
     @property
     def kind(self) -> Literal["closed-loop", "replay"]:
         """``closed-loop`` (a simulated environment) or ``replay`` (logged frames)."""

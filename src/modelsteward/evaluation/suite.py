@@ -187,10 +187,7 @@ def replay_result(scenario: Scenario, policy: Policy, odd: OddSpec | None) -> Sc
 
 def odd_labels(scenario: Scenario, odd: OddSpec | None) -> dict[str, Any]:
     """ODD tags as the report wants them: range values as their bin label."""
-    if odd is None:
-        return dict(scenario.odd)
-    cell = odd.cell_of(scenario.odd, [k for k in odd.keys if k in scenario.odd])
-    return dict(cell.to_dict()) if cell is not None else dict(scenario.odd)
+    return scenario.odd_labels(odd)
 
 
 def scenario_result(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelsteward.errors import Conflict, NotFound
+from modelsteward.errors import Conflict, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from modelsteward.evaluation.coverage import CoverageReport
@@ -116,9 +116,10 @@ class CoverageService:
         """
         from modelsteward.evaluation.coverage import ScenarioOutcome, compute_coverage
         from modelsteward.evaluation.scenarios import ScenarioLibrary
-        from modelsteward.evaluation.suite import odd_labels
         from modelsteward.odd.spec import OddSpec
 
+        if model is not None and report is not None:
+            raise InvalidInput("give --model or --report, not both")
         spec = OddSpec.from_path(odd_path)
         library = ScenarioLibrary.from_dir(suite, spec)
         cells = spec.cells(dimensions)
@@ -136,7 +137,7 @@ class CoverageService:
             outcomes.append(
                 ScenarioOutcome(
                     scenario.id,
-                    odd_labels(scenario, spec),
+                    scenario.odd_labels(spec),
                     summary is not None and summary.passed,
                     hazard["severity"],
                     hazard["exposure"],

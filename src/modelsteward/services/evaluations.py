@@ -251,7 +251,7 @@ class EvaluationService:
         """The stored evaluation named by its report digest (or a unique prefix of 8+ hex)."""
         from modelsteward.evaluation.report import EvaluationReport
 
-        text = digest.strip().removeprefix("sha256:")
+        text = digest.strip().lower().removeprefix("sha256:")
         if len(text) < 8 or any(c not in "0123456789abcdef" for c in text):
             raise InvalidInput(
                 f"report {digest!r}", hint="give the report digest sha256:… or 8+ of its hex digits"
@@ -290,6 +290,14 @@ class EvaluationService:
     def html(self, html_digest: str) -> bytes:
         """A stored HTML report, by its digest (``EvaluationOutcome.html_digest``)."""
         return self.workspace.blobs.get(Digest.parse(html_digest))
+
+    def regressions(self, stored: StoredEvaluation) -> dict[str, Any] | None:
+        """The regression document stored with an evaluation compared against a baseline."""
+        blob = stored.record.get("regressions")
+        if not blob:
+            return None
+        data: dict[str, Any] = json.loads(self.workspace.blobs.get(Digest.parse(blob)))
+        return data
 
     def lock_stored(self, ref: str, digest: str, name: str) -> dict[str, Any]:
         """Lock an already stored evaluation of ``ref`` as baseline ``name`` (no re-run)."""
