@@ -137,11 +137,11 @@ def suite(stack: ReferenceStack) -> dict[str, object]:
 
 
 def end_to_end(stack: ReferenceStack, home: Path) -> dict[str, object]:
-    from modelsteward.bootstrap import open_workspace
+    from modelsteward.bootstrap import init_workspace
     from modelsteward.config import Settings
     from modelsteward.services.intake import IntakeRequest
 
-    app = open_workspace(Settings(home=home))
+    app = init_workspace(Settings(home=home))
     try:
         for name, folder in (("competent", stack.competent), ("narrow", stack.narrow)):
             app.models.add(IntakeRequest(path=folder, name=f"reference/{name}-policy"))
