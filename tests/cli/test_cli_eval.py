@@ -228,7 +228,20 @@ def test_reports_are_written_shown_and_listed(home: Path, tmp_path: Path) -> Non
 def test_bad_input_exits_early_and_writes_nothing(home: Path, tmp_path: Path) -> None:
     _model(home, tmp_path, "acme/keeper", IDLE)
     suite = str(_suite(tmp_path))
+    broken = tmp_path / "broken-suite"
+    broken.mkdir()
+    (broken / "bad.yaml").write_text("id: [unclosed\n", encoding="utf-8")
+    missing_odd = str(tmp_path / "missing-odd.yaml")
     cases: list[tuple[list[str], int, str]] = [
+        (["run", "acme/keeper", "--suite", str(broken)], 3, "not valid YAML"),
+        (["run", "acme/keeper", "--suite", suite, "--odd", missing_odd], 3, "does not exist"),
+        (["run", "acme/nobody", "--suite", suite], 4, "acme/nobody"),
+        (["list", "--model", "acme/nobody"], 4, "acme/nobody"),
+        (
+            ["baseline", "acme/keeper", "--report", "deadbeef", "--odd", missing_odd],
+            3,
+            "--odd and --model-dir apply to a new evaluation",
+        ),
         (["run", "acme/keeper", "--suite", suite, "--against", "nope"], 4, "no baseline"),
         (["run", "acme/keeper", "--suite", suite, "--workers", "0"], 3, "--workers 0"),
         (["baseline", "acme/keeper", "--suite", suite, "--name", "bad name!"], 3, "bad name!"),
@@ -373,3 +386,20 @@ def test_coverage_refuses_bad_dimensions_and_missing_evidence(home: Path, tmp_pa
     assert "evaluated another scenario library" in other_suite.stderr
     still_none = _coverage(home, odd, other, "--model", "acme/keeper")
     assert still_none.returncode == 4, still_none.stderr
+
+
+def test_examples_driving_refuses_bad_input_and_writes_nothing(tmp_path: Path) -> None:
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "keep.txt").write_text("mine", encoding="utf-8")
+    done = steward(tmp_path / "unused-home", "examples", "driving", "--out", str(taken))
+    assert done.returncode == 5, done.stderr
+    assert "already exists and is not empty" in done.stderr
+    assert sorted(p.name for p in taken.iterdir()) == ["keep.txt"]
+    fresh = tmp_path / "fresh"
+    done = steward(tmp_path / "unused-home", "examples", "driving", "--out", str(fresh),
+                   "--episodes", "0")  # fmt: skip
+    assert done.returncode == 3, done.stderr
+    assert "episodes and workers must be at least 1" in done.stderr
+    assert not fresh.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

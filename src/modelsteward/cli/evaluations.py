@@ -271,7 +271,7 @@ def run_command(
         outcome = app.evaluations.run(
             ref, suite, odd=odd, against=against, workers=workers, model_dir=model_dir, on_done=bar
         )
-        html = app.evaluations.html(outcome.html_digest)
+        html = app.evaluations.html(outcome.html_digest) if out is not None else b""
     written = _write_out(out, outcome, html) if out is not None else []
     _finish(outcome, json_out, written)
 
@@ -388,7 +388,7 @@ def show_command(
 
     with open_steward() as app:
         stored = app.evaluations.stored(report)
-        html = app.evaluations.html(stored.record["html"])
+        html = app.evaluations.html(stored.record["html"]) if out is not None else b""
         regressions = app.evaluations.regressions(stored)
     outcome = EvaluationOutcome(
         stored.report, stored.digest, stored.record["html"], None, stored.record["baseline"]

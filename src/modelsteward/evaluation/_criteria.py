@@ -1,47 +1,22 @@
-"""Pass criteria of a closed-loop scenario, each with a signed margin (positive = passing)."""
+"""Pass criteria of a closed-loop scenario, each with a signed margin (positive = passing).
+
+Outcomes are the report's :class:`~modelsteward.evaluation.report.CriterionOutcome`, so a runner
+hands them to the report as they are. ``no_collision`` is scored as numbers: value 1 (no crash)
+or 0, threshold 1, margin +1 or -1.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from modelsteward.errors import InvalidInput
+from modelsteward.evaluation.report import CriterionOutcome
 
 if TYPE_CHECKING:
     from modelsteward.evaluation.closed_loop import EpisodeResult
 
-__all__ = ["CRITERIA", "CriterionOutcome", "criteria_passed", "evaluate_criteria"]
-
-
-@dataclass(frozen=True, slots=True)
-class CriterionOutcome:
-    """One criterion checked against one episode.
-
-    Attributes:
-        name: The criterion key, e.g. ``min_ttc_s``.
-        threshold: The limit the scenario sets (``True`` for ``no_collision``).
-        value: What the episode reached (for ``no_collision``: whether it held).
-        margin: How far inside the limit the episode stayed, in the criterion's unit; negative
-            when it failed. ``no_collision`` scores +1 (no crash) or -1.
-        passed: ``margin >= 0``.
-    """
-
-    name: str
-    threshold: float | bool
-    value: float | bool
-    margin: float
-    passed: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON types."""
-        return {
-            "name": self.name,
-            "threshold": self.threshold,
-            "value": self.value,
-            "margin": self.margin,
-            "passed": self.passed,
-        }
+__all__ = ["CRITERIA", "criteria_passed", "evaluate_criteria"]
 
 
 def _floor(attribute: str) -> Callable[[EpisodeResult, float], tuple[float, float]]:
@@ -103,7 +78,7 @@ def evaluate_criteria(
             if raw:
                 margin = -1.0 if result.collision else 1.0
                 held = not result.collision
-                outcomes[name] = CriterionOutcome(name, True, held, margin, margin >= 0)
+                outcomes[name] = CriterionOutcome(name, 1.0 if held else 0.0, 1.0, margin)
             continue
         check = CRITERIA.get(name)
         if check is None:
@@ -111,7 +86,7 @@ def evaluate_criteria(
             raise InvalidInput(f"criteria.{name}: unknown criterion", hint=f"known: {known}")
         limit = _number(name, raw)
         value, margin = check(result, limit)
-        outcomes[name] = CriterionOutcome(name, limit, value, margin, margin >= 0)
+        outcomes[name] = CriterionOutcome(name, value, limit, margin)
     return outcomes
 
 

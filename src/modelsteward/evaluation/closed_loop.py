@@ -36,14 +36,13 @@ from typing import Any
 import numpy as np
 
 from modelsteward.errors import InvalidInput
-from modelsteward.evaluation._criteria import CriterionOutcome, criteria_passed, evaluate_criteria
+from modelsteward.evaluation._criteria import criteria_passed, evaluate_criteria
 from modelsteward.evaluation._metrics import EpisodeMeter
 from modelsteward.evaluation._pool import process_pool
 from modelsteward.evaluation._simulator import make_env, reset_env
 from modelsteward.evaluation.policies import ConfiguresEnvironment, Policy, PolicySpec
 
 __all__ = [
-    "CriterionOutcome",
     "EpisodeJob",
     "EpisodeResult",
     "Policy",

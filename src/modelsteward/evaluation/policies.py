@@ -40,10 +40,10 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
-import yaml
 
 from modelsteward.errors import InvalidInput, NotFound
 from modelsteward.evaluation._python_entry import load_entry, parse_entry
+from modelsteward.yamlfile import read_yaml
 
 __all__ = [
     "ADAPTER_FILE",
@@ -252,10 +252,7 @@ def load_adapter(model_dir: Path) -> Adapter:
     where = folder / ADAPTER_FILE
     if not where.is_file():
         raise NotFound(f"{folder}: no {ADAPTER_FILE}", hint="describe how the model runs")
-    try:
-        data = yaml.safe_load(where.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{where}: not valid YAML: {exc}") from exc
+    data = read_yaml(where, "adapter file")
     if not isinstance(data, dict):
         raise InvalidInput(f"{where}: expected a mapping of fields")
     unknown = sorted(set(map(str, data)) - _FIELDS)

@@ -45,8 +45,8 @@ from modelsteward.evaluation._scenario_fields import (
 )
 from modelsteward.evaluation.hazard import Asil, Hazard
 from modelsteward.ledger.entry import canonical_json
-from modelsteward.odd._yaml import read_yaml
 from modelsteward.types import Digest
+from modelsteward.yamlfile import read_yaml
 
 if TYPE_CHECKING:
     from modelsteward.odd.spec import OddSpec

@@ -16,7 +16,7 @@ report with Wilson intervals.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -43,7 +43,6 @@ __all__ = [
     "CRASH_HORIZON",
     "MIN_SLICE_FRAMES",
     "evaluate_library",
-    "odd_labels",
     "replay_result",
     "scenario_result",
 ]
@@ -72,15 +71,6 @@ def _jobs(library: ScenarioLibrary, policy: PolicySpec) -> list[tuple[Scenario, 
 
 def _repetition(scenario: Scenario, episode: EpisodeResult) -> RepetitionResult:
     outcomes = evaluate_criteria(episode, scenario.criteria.to_dict())
-    criteria = tuple(
-        CriterionOutcome(
-            name=o.name,
-            value=float(o.value),
-            threshold=float(o.threshold),
-            margin=float(o.margin),
-        )
-        for o in outcomes.values()
-    )
     crash_from = episode.steps - CRASH_HORIZON if episode.collision else episode.steps
     steps = tuple(
         (float(confidence), index < crash_from)
@@ -89,7 +79,7 @@ def _repetition(scenario: Scenario, episode: EpisodeResult) -> RepetitionResult:
     return RepetitionResult(
         seed=episode.seed,
         passed=criteria_passed(outcomes),
-        criteria=criteria,
+        criteria=tuple(outcomes.values()),
         steps=steps,
         latencies_ns=episode.latencies_ns,
     )
@@ -171,6 +161,17 @@ def replay_result(scenario: Scenario, policy: Policy, odd: OddSpec | None) -> Sc
             total = slices.setdefault(key, [0, 0])
             total[0] += frames
             total[1] += correct
+    frame_slices = {k: (v[0], v[1]) for k, v in slices.items()}
+    return _result(scenario, odd, repetitions, frame_slices)
+
+
+def _result(
+    scenario: Scenario,
+    odd: OddSpec | None,
+    repetitions: Sequence[RepetitionResult],
+    frame_slices: Mapping[str, tuple[int, int]] | None = None,
+) -> ScenarioResult:
+    """A scenario's identity, hazard and binned ODD tags with what its repetitions measured."""
     hazard = scenario.hazard.to_dict()
     return ScenarioResult(
         scenario_id=scenario.id,
@@ -179,32 +180,17 @@ def replay_result(scenario: Scenario, policy: Policy, odd: OddSpec | None) -> Sc
         severity=hazard["severity"],
         exposure=hazard["exposure"],
         controllability=hazard["controllability"],
-        odd=odd_labels(scenario, odd),
+        odd=scenario.odd_labels(odd),
         repetitions=tuple(repetitions),
-        frame_slices={k: (v[0], v[1]) for k, v in slices.items()},
+        frame_slices=dict(frame_slices or {}),
     )
-
-
-def odd_labels(scenario: Scenario, odd: OddSpec | None) -> dict[str, Any]:
-    """ODD tags as the report wants them: range values as their bin label."""
-    return scenario.odd_labels(odd)
 
 
 def scenario_result(
     scenario: Scenario, episodes: Sequence[EpisodeResult], odd: OddSpec | None
 ) -> ScenarioResult:
     """One scenario's repetitions as the report records them."""
-    hazard = scenario.hazard.to_dict()
-    return ScenarioResult(
-        scenario_id=scenario.id,
-        title=scenario.title,
-        asil=str(scenario.asil),
-        severity=hazard["severity"],
-        exposure=hazard["exposure"],
-        controllability=hazard["controllability"],
-        odd=odd_labels(scenario, odd),
-        repetitions=tuple(_repetition(scenario, e) for e in episodes),
-    )
+    return _result(scenario, odd, [_repetition(scenario, e) for e in episodes])
 
 
 def evaluate_library(

@@ -47,8 +47,8 @@ from modelsteward.odd._model import (
 )
 from modelsteward.odd._parse import parse_odd
 from modelsteward.odd._solver import Atoms, Rules
-from modelsteward.odd._yaml import read_yaml
 from modelsteward.types import Digest
+from modelsteward.yamlfile import read_yaml
 
 __all__ = ["GROUPS", "MAX_CELLS", "Attribute", "Cell", "Enumeration", "NumericRange", "OddSpec"]
 

@@ -26,6 +26,7 @@ from modelsteward.training.records import RunInput, TrainingRun
 from modelsteward.types import Digest
 
 __all__ = [
+    "OnBytes",
     "ResolvedInputs",
     "check_code",
     "code_input",

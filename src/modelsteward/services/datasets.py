@@ -24,8 +24,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from modelsteward.artifacts.manifest import ModelManifest, hash_model
 from modelsteward.data.records import (
     ConsentBasis,
@@ -47,6 +45,7 @@ from modelsteward.storage.provenance_store import SqlDatasets, SqlLocations, Sql
 from modelsteward.storage.workspace import Workspace
 from modelsteward.training.records import TrainingRun
 from modelsteward.types import Digest, format_time, utc_now
+from modelsteward.yamlfile import read_yaml
 
 __all__ = ["DatasetProgress", "DatasetRequest", "DatasetResult", "DatasetService"]
 
@@ -100,17 +99,6 @@ class _Checked:
     patterns: Any
 
 
-def _yaml_file(path: Path, option: str) -> Any:
-    try:
-        text = path.expanduser().read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{option} {path}: cannot read it ({exc})") from exc
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"{option} {path}: not valid YAML ({exc})") from exc
-
-
 def check_request(request: DatasetRequest) -> _Checked:
     """Validate every option before a file is read; raises ``InvalidInput``."""
     from modelsteward.data.pii import PiiPatterns
@@ -129,17 +117,17 @@ def check_request(request: DatasetRequest) -> _Checked:
     if not request.path.expanduser().exists():
         raise InvalidInput(f"{request.path}: no such file or folder")
     curation = (
-        Curation.from_mapping(_yaml_file(request.exclusions, "--exclusions"))
+        Curation.from_mapping(read_yaml(request.exclusions, "--exclusions file"))
         if request.exclusions
         else Curation()
     )
     odd = (
-        OddTags.from_mapping(_yaml_file(request.odd_tags, "--odd-tags"))
+        OddTags.from_mapping(read_yaml(request.odd_tags, "--odd-tags file"))
         if request.odd_tags
         else OddTags()
     )
     patterns = (
-        PiiPatterns.from_mapping(_yaml_file(request.pii_patterns, "--pii-patterns") or {})
+        PiiPatterns.from_mapping(read_yaml(request.pii_patterns, "--pii-patterns file") or {})
         if request.pii_patterns
         else PiiPatterns.default()
     )

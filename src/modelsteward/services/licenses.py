@@ -188,9 +188,13 @@ class LicenseService:
         self, ref: str, *, use: str, distribution: str = "none", field: str | None = None
     ) -> LicenseDecision:
         """Review ``ref``'s lineage for the intended use and look up the legal register."""
+        return self._review(self.models.get(ref), use, distribution, field)
+
+    def _review(
+        self, version: ModelVersion, use: str, distribution: str, field: str | None
+    ) -> LicenseDecision:
         from modelsteward.licensing.review import review_lineage
 
-        version = self.models.get(ref)
         with self.db.read() as conn:
             nodes = lineage_graph(conn, version)
             approvals = SqlLegalRegister(conn).for_model(str(version.digest))
@@ -223,9 +227,8 @@ class LicenseService:
             raise InvalidInput("--by is empty", hint="name the person who decided")
         if not note.strip():
             raise InvalidInput("--note is empty", hint="say what was decided and why")
-        decision = self.review(ref, use=use, distribution=distribution, field=field)
-        review = decision.review
         version = self.models.get(ref)
+        review = self._review(version, use, distribution, field).review
         approval = {
             "model": version.ref,
             "model_digest": str(version.digest),

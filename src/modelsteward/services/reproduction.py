@@ -23,12 +23,11 @@ from modelsteward.services._run_inputs import (
     check_code,
     check_not_expired,
     execute,
-    locate_verified,
     write_inputs_file,
 )
 from modelsteward.services.intake import IntakeProgress
 from modelsteward.storage.ledger_store import SqlLedgerTxn
-from modelsteward.storage.provenance_store import SqlLocations, SqlRuns
+from modelsteward.storage.provenance_store import SqlRuns
 from modelsteward.training.records import Outcome, Reproduction, TrainingRun, compare_metrics
 from modelsteward.types import format_time, utc_now
 
@@ -47,25 +46,7 @@ def _inputs(
     snapshots = [service.datasets.get(d.digest) for d in run.datasets]
     for snapshot in snapshots:
         check_not_expired(snapshot)
-    with service.db.read() as conn:
-        base_path = locate_verified(
-            f"base model {base.ref}",
-            base.digest,
-            [Path(p) for p in SqlLocations(conn).locations(base.digest)],
-            on_bytes.on_bytes,
-        )
-        datasets = tuple(
-            (
-                s,
-                locate_verified(
-                    f"dataset {s.name}",
-                    s.digest,
-                    [Path(p) for p in SqlLocations(conn).locations(s.digest)],
-                    on_bytes.on_bytes,
-                ),
-            )
-            for s in snapshots
-        )
+    base_path, datasets = service.verify_folders(base, snapshots, on_bytes.on_bytes)
     config_path, config_digest = service.materialise_config(None, scratch, run.config_blob)
     code = next((i for i in run.inputs if i.role == "code"), None)
     return ResolvedInputs(base, base_path, datasets, config_path, config_digest, code)

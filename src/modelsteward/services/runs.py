@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import json
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from modelsteward.ledger.entry import EntryDraft
 from modelsteward.ledger.log import append_entries
 from modelsteward.registry.records import ModelVersion, check_name
 from modelsteward.services._run_inputs import (
+    OnBytes,
     ResolvedInputs,
     check_base,
     check_not_expired,
@@ -177,30 +179,52 @@ class RunService:
         unknown = set(request.data_paths) - {s.name for s in snapshots}
         if unknown:
             raise InvalidInput(f"--data-path for {sorted(unknown)}: not an input of this run")
-        with self.db.read() as conn:
-            base_candidates = [Path(p) for p in SqlLocations(conn).locations(base.digest)]
-            data_candidates = {
-                s.name: [Path(p) for p in SqlLocations(conn).locations(s.digest)] for s in snapshots
-            }
-        if request.base_path is not None:
-            base_candidates = [request.base_path.expanduser().resolve()]
-        base_path = locate_verified(
-            f"base model {base.ref}", base.digest, base_candidates, progress.on_bytes
+        base_path, verified = self.verify_folders(
+            base,
+            snapshots,
+            progress.on_bytes,
+            base_path=request.base_path,
+            data_paths=request.data_paths,
         )
+        config_path, config_digest = self.materialise_config(request.config, scratch)
+        return ResolvedInputs(base, base_path, verified, config_path, config_digest, None)
+
+    def verify_folders(
+        self,
+        base: ModelVersion,
+        snapshots: Sequence[DatasetSnapshot],
+        on_bytes: OnBytes,
+        *,
+        base_path: Path | None = None,
+        data_paths: Mapping[str, Path] | None = None,
+    ) -> tuple[Path, tuple[tuple[DatasetSnapshot, Path], ...]]:
+        """Find and re-hash the base model's and every dataset's folder (fail closed).
+
+        A folder given in ``base_path`` / ``data_paths`` (by dataset name) is the only
+        candidate; otherwise every place the digest was registered, produced or verified.
+        """
+        with self.db.read() as conn:
+            locations = SqlLocations(conn)
+            base_candidates = [Path(p) for p in locations.locations(base.digest)]
+            data_candidates = {
+                s.name: [Path(p) for p in locations.locations(s.digest)] for s in snapshots
+            }
+        if base_path is not None:
+            base_candidates = [base_path.expanduser().resolve()]
+        found = locate_verified(f"base model {base.ref}", base.digest, base_candidates, on_bytes)
         verified = []
         for snapshot in snapshots:
-            given = request.data_paths.get(snapshot.name)
+            given = (data_paths or {}).get(snapshot.name)
             candidates = [given.expanduser().resolve()] if given else data_candidates[snapshot.name]
             verified.append(
                 (
                     snapshot,
                     locate_verified(
-                        f"dataset {snapshot.name}", snapshot.digest, candidates, progress.on_bytes
+                        f"dataset {snapshot.name}", snapshot.digest, candidates, on_bytes
                     ),
                 )
             )
-        config_path, config_digest = self.materialise_config(request.config, scratch)
-        return ResolvedInputs(base, base_path, tuple(verified), config_path, config_digest, None)
+        return found, tuple(verified)
 
     def materialise_config(
         self, config: Path | None, scratch: Path, digest: str | None = None

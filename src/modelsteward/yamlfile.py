@@ -1,7 +1,8 @@
 """Read a user's YAML file safely: the safe loader (libyaml when built), duplicate keys refused.
 
-PyYAML keeps the last of two equal keys without a word; in an ODD or a scenario that silently
-drops a value, so a duplicate is an error naming the key.
+Every YAML file a user hands Steward (ODD files, scenarios, model adapters, dataset options)
+goes through here. PyYAML keeps the last of two equal keys without a word; in an ODD or a
+scenario that silently drops a value, so a duplicate is an error naming the key.
 
 >>> load_yaml("a: 1\\nb: [x, y]\\n", "example.yaml")
 {'a': 1, 'b': ['x', 'y']}
@@ -69,6 +70,7 @@ def read_yaml(path: Path, what: str) -> Any:
     Raises:
         InvalidInput: the file is missing, unreadable or not valid YAML.
     """
+    path = path.expanduser()
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
