@@ -10,7 +10,10 @@ dataset with PII findings, a fine-tune run through `steward run exec`, its repro
 commercial licence review blocked by the non-commercial dataset, with the reason spelled out.
 Then scenario evaluation: a reference driving stack is trained locally in highway-env, both
 policies are registered and evaluated, the competent one is locked as baseline, the narrow one's
-critical regressions stop `eval run` (exit 6), and the ODD gap register is printed.
+critical regressions stop `eval run` (exit 6), and the ODD gap register is printed. Then the
+runtime safety gate: an envelope signed for the competent policy, the deployment attested (and a
+swapped weights file caught), the closed-loop comparison with and without the gate, a kill-switch
+activation, and a counterfactual replay of the recorded decisions against a tighter envelope.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+import yaml
 from rich.console import Console
 from rich.panel import Panel
 
+from modelsteward.evaluation.guarded import reference_envelope
 from modelsteward.testing import (
     make_hf_snapshot,
     write_drive_logs,
@@ -270,6 +275,54 @@ def evaluation(scratch: Path, out: Path) -> None:
     )
 
 
+def runtime_gate(scratch: Path, out: Path) -> None:
+    """Sign an envelope for the reference policy, attest the deployment, drive with and without
+    the gate, pull the kill switch, and replay the decisions against a tighter candidate."""
+    console.print(
+        Panel.fit(
+            "Runtime safety gate: the model proposes, the gate disposes. A signed envelope binds "
+            "the limits to the policy's digest; the gate checks every proposal against it."
+        )
+    )
+    stack, key = scratch / "driving", out / "keys" / "release.pem"
+    envelope = out / "highway-envelope.yaml"
+    document = reference_envelope()
+    envelope.write_text(yaml.safe_dump(document, sort_keys=False))
+    signed, public = str(out / "competent.envelope.json"), f"{key}.pub"
+    run("envelope", "sign", str(envelope), "--key", str(key),
+        "--model", "reference/competent-policy@1", "--out", signed)  # fmt: skip
+    run("envelope", "show", signed, "--key", public)
+    competent = stack / "models" / "competent"
+    run("gate", "attest", "--envelope", signed, "--model-dir", str(competent), "--key", public)
+    swapped = scratch / "competent-swapped"
+    shutil.copytree(competent, swapped)
+    shutil.copy(stack / "models" / "narrow" / "policy.onnx", swapped / "policy.onnx")
+    console.print(Panel.fit("Someone deploys the narrow policy's weights in the competent folder:"))
+    run("gate", "attest", "--envelope", signed, "--model-dir", str(swapped), "--key", public,
+        expect=7)  # fmt: skip
+    console.print(
+        Panel.fit(
+            "Closed loop, same seeded episodes with and without the gate; the kill switch "
+            "is pulled 40 cycles into the first gated episode."
+        )
+    )
+    logs = out / "gate-logs"
+    run("gate", "demo", "--model-dir", str(competent), "--envelope", signed, "--key", public,
+        "--episodes", "8", "--log", str(logs), "--kill-after", "40")  # fmt: skip
+    run("gate", "demo", "--model-dir", str(stack / "models" / "narrow"), "--episodes", "8")
+    candidate = out / "highway-envelope-candidate.yaml"
+    document["ttc"]["min_s"] = float(document["ttc"]["min_s"]) + 1.0
+    document["confidence"]["min"] = min(0.95, float(document["confidence"]["min"]) + 0.2)
+    candidate.write_text(yaml.safe_dump(document, sort_keys=False))
+    console.print(
+        Panel.fit(
+            "Before tightening the envelope (TTC floor +1 s, confidence +0.2), replay the "
+            "recorded decisions against the candidate: which vetoes would it add?"
+        )
+    )
+    run("gate", "replay", str(logs), "--envelope", str(candidate))
+
+
 def reference_verify(snap: Path, sig: Path, public_key: Path) -> None:
     """The OpenSSF reference verifier checks Steward's signature (when it is installed)."""
     try:
@@ -308,6 +361,7 @@ def main() -> None:
     model_intake(scratch, out)
     data_provenance(scratch, out)
     evaluation(scratch, out)
+    runtime_gate(scratch, out)
     run("ledger", "note", "Intake queue reviewed: 3 community models awaiting scan")
     run("ledger", "note", "Safety review of alpamayo-r1 found 2 open hazards")
     run("ledger", "note", "Legal flagged dataset licence CC-BY-NC-4.0 for commercial use")

@@ -18,7 +18,9 @@ from modelsteward.config import Settings
 from modelsteward.errors import Conflict
 from modelsteward.services.coverage import CoverageService
 from modelsteward.services.datasets import DatasetService
+from modelsteward.services.envelopes import EnvelopeService
 from modelsteward.services.evaluations import EvaluationService
+from modelsteward.services.gate import GateService
 from modelsteward.services.ledger import LedgerService
 from modelsteward.services.licenses import LicenseService
 from modelsteward.services.model_trust import ModelTrustService
@@ -49,6 +51,8 @@ class Steward:
     licenses: LicenseService
     evaluations: EvaluationService
     coverage: CoverageService
+    envelopes: EnvelopeService
+    gate: GateService
     created: bool = False
 
     def close(self) -> None:
@@ -86,6 +90,8 @@ def _assemble(settings: Settings, workspace: Workspace, db: Database, created: b
         licenses,
         evaluations,
         CoverageService(evaluations, datasets),
+        EnvelopeService(models, actor=settings.actor),
+        GateService(db, ledger),
         created,
     )
 

@@ -19,7 +19,9 @@ from modelsteward.cli._common import STATE, err_console, print_json
 from modelsteward.cli.artifacts import hash_command, keys_app, scan_command
 from modelsteward.cli.bom import bom_command
 from modelsteward.cli.datasets import dataset_app
+from modelsteward.cli.envelopes import envelope_app
 from modelsteward.cli.evaluations import eval_app, examples_app
+from modelsteward.cli.gate import gate_app
 from modelsteward.cli.ledger import ledger_app
 from modelsteward.cli.licenses import license_app
 from modelsteward.cli.models import model_app
@@ -82,6 +84,8 @@ app.add_typer(scenario_app, name="scenarios")
 app.add_typer(eval_app, name="eval")
 app.add_typer(examples_app, name="examples")
 app.add_typer(keys_app, name="keys")
+app.add_typer(envelope_app, name="envelope")
+app.add_typer(gate_app, name="gate")
 app.command("hash")(hash_command)
 app.command("scan")(scan_command)
 app.command("bom")(bom_command)
