@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
-import runtime_factories as rf
 
+import runtime_factories as rf
 from modelsteward.runtime import DecisionRecorder, MemorySink, Mode
 from modelsteward.runtime.records import BatchReceipt, decision_record
 from modelsteward.runtime.replay import replay
