@@ -9,16 +9,18 @@ from dataclasses import dataclass
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
     TaskID,
     TextColumn,
+    TimeElapsedColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
 
 from modelsteward.cli._common import err_console
 
-__all__ = ["FileProgress", "file_progress"]
+__all__ = ["FileProgress", "episode_bar", "file_progress"]
 
 
 @dataclass
@@ -60,3 +62,28 @@ def file_progress(quiet: bool = False) -> Iterator[FileProgress]:
 
     with progress:
         yield FileProgress(plan, advance, scanning)
+
+
+@contextmanager
+def episode_bar(label: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
+    """Episodes done as ``update(done, total)`` (stderr, transient); silent when ``quiet`` (for
+    ``--json``) or off a terminal."""
+    if quiet or not err_console.is_terminal:
+        yield lambda _done, _total: None
+        return
+    progress = Progress(
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("episodes"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
+    task = progress.add_task(label, total=None)
+
+    def update(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    with progress:
+        yield update

@@ -6,17 +6,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
 from modelsteward.cli._common import console, err_console, open_steward, print_json
+from modelsteward.cli._progress import episode_bar
 from modelsteward.errors import InvalidInput, PolicyDenied
 
 if TYPE_CHECKING:
@@ -59,30 +57,6 @@ OutOpt = Annotated[
 ]
 
 _ASIL_ORDER = {"D": 0, "C": 1, "B": 2, "A": 3, "QM": 4}
-
-
-@contextmanager
-def _episode_bar(quiet: bool) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar of episodes and replays (stderr, transient); silent when ``quiet``."""
-    if quiet or not err_console.is_terminal:
-        yield lambda _done, _total: None
-        return
-    progress = Progress(
-        TextColumn("[bold]evaluating"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("episodes"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    )
-    task = progress.add_task("evaluating", total=None)
-
-    def update(done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total)
-
-    with progress:
-        yield update
 
 
 def _margins(summary: ScenarioSummary) -> str:
@@ -267,7 +241,7 @@ def run_command(
     any critical regression (an S2/S3 scenario that passed in the baseline and fails now, or
     whose margin dropped beyond its tolerance) is listed and the command exits 6.
     """
-    with open_steward() as app, _episode_bar(json_out) as bar:
+    with open_steward() as app, episode_bar("evaluating", json_out) as bar:
         outcome = app.evaluations.run(
             ref, suite, odd=odd, against=against, workers=workers, model_dir=model_dir, on_done=bar
         )
@@ -316,7 +290,7 @@ def baseline_command(
             outcome = None
         else:
             assert suite is not None
-            with _episode_bar(json_out) as bar:
+            with episode_bar("evaluating", json_out) as bar:
                 outcome = app.evaluations.run(
                     ref, suite, odd=odd, workers=workers, model_dir=model_dir, on_done=bar
                 )

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
 from modelsteward.cli._common import console, err_console, print_json
+from modelsteward.cli._progress import episode_bar
 from modelsteward.errors import InvalidInput, VerificationFailed, WorkspaceMissing
 
 if TYPE_CHECKING:
@@ -33,30 +33,6 @@ __all__ = ["register"]
 def register(app: typer.Typer) -> None:
     """Add ``demo`` to the ``steward gate`` command group."""
     app.command("demo")(demo_command)
-
-
-@contextmanager
-def _episode_bar(quiet: bool) -> Iterator[Callable[[int, int], None]]:
-    """Episodes done (stderr, transient); silent with ``--json`` or off a terminal."""
-    if quiet or not err_console.is_terminal:
-        yield lambda _done, _total: None
-        return
-    progress = Progress(
-        TextColumn("[bold]driving"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("episodes"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    )
-    task = progress.add_task("driving", total=None)
-
-    def update(done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total)
-
-    with progress:
-        yield update
 
 
 def demo_command(
@@ -99,7 +75,7 @@ def demo_command(
             "envelope without attestation (give --envelope and --key to run a signed one)",
             soft_wrap=True,
         )
-    with _ledger_events(model_dir) as on_event, _episode_bar(json_out) as bar:
+    with _ledger_events(model_dir) as on_event, episode_bar("driving", json_out) as bar:
         result = run_guarded_comparison(
             model_dir,
             episodes=episodes,
