@@ -31,7 +31,7 @@ import yaml
 from rich.console import Console
 from rich.panel import Panel
 
-from modelsteward.evaluation.guarded import reference_envelope
+from modelsteward.evaluation.guarded import reference_envelope, write_reference_envelope
 from modelsteward.testing import (
     make_hf_snapshot,
     write_drive_logs,
@@ -286,8 +286,8 @@ def runtime_gate(scratch: Path, out: Path) -> None:
     )
     stack, key = scratch / "driving", out / "keys" / "release.pem"
     envelope = out / "highway-envelope.yaml"
+    write_reference_envelope(envelope)
     document = reference_envelope()
-    envelope.write_text(yaml.safe_dump(document, sort_keys=False))
     signed, public = str(out / "competent.envelope.json"), f"{key}.pub"
     run("envelope", "sign", str(envelope), "--key", str(key),
         "--model", "reference/competent-policy@1", "--out", signed)  # fmt: skip

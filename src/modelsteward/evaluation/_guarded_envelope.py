@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from modelsteward.runtime.envelope import ENVELOPE_SCHEMA
+from modelsteward.runtime.envelope import ENVELOPE_SCHEMA, example_envelope
 
 __all__ = ["reference_envelope", "write_reference_envelope"]
 
@@ -99,19 +99,8 @@ def reference_envelope() -> dict[str, Any]:
         "watchdog": {"heartbeat_timeout_s": 0.5, "deadline_ms": 50.0},
         "modes": {"deescalate_after_cycles": 10},
         "fallback": {"last_valid_max_age_s": 0.4},
-        "actions": {
-            "table": {
-                "0": {"name": "LANE_LEFT", "lane_change": 1},
-                "1": {"name": "IDLE"},
-                "2": {"name": "LANE_RIGHT", "lane_change": -1},
-                "3": {"name": "FASTER", "speed_delta_mps": 3.0},
-                "4": {"name": "SLOWER", "speed_delta_mps": -3.0},
-            },
-            "hold": 1,
-            "comfortable_stop": 4,
-            "minimal_risk": 4,
-            "lateral_speed_mps": 3.0,
-        },
+        # highway-env's DiscreteMetaAction, as in the example envelope; lane changes are fast.
+        "actions": {**example_envelope()["actions"], "lateral_speed_mps": 3.0},
     }
 
 
