@@ -18,13 +18,18 @@ from modelsteward.config import Settings
 from modelsteward.errors import Conflict
 from modelsteward.services.coverage import CoverageService
 from modelsteward.services.datasets import DatasetService
+from modelsteward.services.deployments import DeploymentService
+from modelsteward.services.dossier import DossierService
 from modelsteward.services.envelopes import EnvelopeService
 from modelsteward.services.evaluations import EvaluationService
+from modelsteward.services.evidence import EvidenceCollector
 from modelsteward.services.gate import GateService
 from modelsteward.services.ledger import LedgerService
 from modelsteward.services.licenses import LicenseService
 from modelsteward.services.model_trust import ModelTrustService
 from modelsteward.services.models import ModelService
+from modelsteward.services.people import PeopleService
+from modelsteward.services.release import ReleaseService
 from modelsteward.services.runs import RunService
 from modelsteward.services.suppliers import SupplierService
 from modelsteward.services.witness import WitnessFolder
@@ -53,6 +58,10 @@ class Steward:
     coverage: CoverageService
     envelopes: EnvelopeService
     gate: GateService
+    people: PeopleService
+    release: ReleaseService
+    deployments: DeploymentService
+    dossier: DossierService
     created: bool = False
 
     def close(self) -> None:
@@ -77,6 +86,16 @@ def _assemble(settings: Settings, workspace: Workspace, db: Database, created: b
     runs = RunService(models, datasets, actor=settings.actor)
     licenses = LicenseService(models, actor=settings.actor)
     evaluations = EvaluationService(models, actor=settings.actor)
+    envelopes = EnvelopeService(models, actor=settings.actor)
+    gate = GateService(db, ledger)
+    people = PeopleService(db, actor=settings.actor)
+    release = ReleaseService(
+        models,
+        EvidenceCollector(models, licenses),
+        people,
+        actor=settings.actor,
+        policy_dir=settings.policy_dir,
+    )
     return Steward(
         settings,
         workspace,
@@ -90,8 +109,12 @@ def _assemble(settings: Settings, workspace: Workspace, db: Database, created: b
         licenses,
         evaluations,
         CoverageService(evaluations, datasets),
-        EnvelopeService(models, actor=settings.actor),
-        GateService(db, ledger),
+        envelopes,
+        gate,
+        people,
+        release,
+        DeploymentService(models, people, gate, actor=settings.actor),
+        DossierService(models, runs, datasets, licenses, evaluations, envelopes, ledger, workspace),
         created,
     )
 

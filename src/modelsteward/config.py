@@ -53,6 +53,13 @@ class Settings(BaseSettings):
         default_factory=_default_actor,
         description="Who is acting, recorded as `actor` in ledger entries. Default: the OS user.",
     )
+    policy_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Folder holding the release-gate policy pack (`pack.yaml`, `*.rego`, `data.json`). "
+            "Default: the pack shipped with Steward."
+        ),
+    )
     commit_max_batch: int = Field(
         default=2048,
         ge=1,

@@ -15,10 +15,14 @@ from typing import Annotated
 import typer
 
 from modelsteward import __version__
+from modelsteward.cli import release as _release
 from modelsteward.cli._common import STATE, err_console, print_json
 from modelsteward.cli.artifacts import hash_command, keys_app, scan_command
 from modelsteward.cli.bom import bom_command
 from modelsteward.cli.datasets import dataset_app
+from modelsteward.cli.deployments import deployment_app
+from modelsteward.cli.dossier import dossier_command
+from modelsteward.cli.deployments import register as _register_deployments
 from modelsteward.cli.envelopes import envelope_app
 from modelsteward.cli.evaluations import eval_app, examples_app
 from modelsteward.cli.gate import gate_app
@@ -26,6 +30,7 @@ from modelsteward.cli.ledger import ledger_app
 from modelsteward.cli.licenses import license_app
 from modelsteward.cli.models import model_app
 from modelsteward.cli.odd import odd_app, scenario_app
+from modelsteward.cli.people import people_app, policy_app
 from modelsteward.cli.runs import run_app
 from modelsteward.cli.suppliers import supplier_app
 from modelsteward.cli.workspace import init_command
@@ -86,9 +91,15 @@ app.add_typer(examples_app, name="examples")
 app.add_typer(keys_app, name="keys")
 app.add_typer(envelope_app, name="envelope")
 app.add_typer(gate_app, name="gate")
+app.add_typer(people_app, name="people")
+app.add_typer(policy_app, name="policy")
+app.add_typer(deployment_app, name="deployment")
+_release.register(gate_app, app)
+_register_deployments(app)
 app.command("hash")(hash_command)
 app.command("scan")(scan_command)
 app.command("bom")(bom_command)
+app.command("dossier")(dossier_command)
 app.add_typer(ledger_app, name="ledger")
 
 

@@ -23,23 +23,44 @@ def register(app: typer.Typer) -> None:
 
 
 def replay_command(
-    logs: Annotated[
-        list[Path], typer.Argument(help="Decision-log folders or decisions-*.parquet files.")
+    targets: Annotated[
+        list[str],
+        typer.Argument(
+            help="A release-gate decision id (or unique prefix); with --envelope, decision-log "
+            "folders or decisions-*.parquet files.",
+            metavar="DECISION | LOGS...",
+        ),
     ],
     envelope: Annotated[
-        Path,
+        Path | None,
         typer.Option("--envelope", help="The candidate: a draft envelope (YAML/JSON) or signed."),
-    ],
+    ] = None,
     key: Annotated[
         Path | None, typer.Option("--key", help="Verify a signed candidate with this public key.")
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Replay recorded decisions against a candidate envelope: new and removed vetoes per rule.
+    """Replay a release-gate decision (must give the identical result; exit 7 otherwise), or,
+    with --envelope, replay recorded runtime decisions against a candidate envelope: new and
+    removed vetoes per rule.
 
-    Run it before an envelope change. Inside a workspace, every batch file is also checked
+    Run the second before an envelope change. Inside a workspace, every batch file is also checked
     against the digest the ledger pinned when the gate persisted it.
     """
+    if envelope is None:
+        from modelsteward.cli.release import replay_decision
+
+        if len(targets) != 1 or Path(targets[0]).exists():
+            raise InvalidInput(
+                "give one decision id, or --envelope CANDIDATE to replay decision logs",
+                hint="steward gate decisions lists decision ids",
+            )
+        replay_decision(targets[0], json_out)
+        return
+    _replay_logs([Path(t) for t in targets], envelope, key, json_out)
+
+
+def _replay_logs(logs: list[Path], envelope: Path, key: Path | None, json_out: bool) -> None:
     from modelsteward.bootstrap import open_workspace
     from modelsteward.cli._common import load_settings
     from modelsteward.services.gate import replay_without_workspace

@@ -134,6 +134,8 @@ def coverage_command(
             report=report,
             dimensions=_dimensions(dimensions),
         )
+        if result.model is not None:  # a model's coverage is release evidence
+            app.coverage.record(result)
     written = []
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

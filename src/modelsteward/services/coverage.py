@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelsteward.errors import Conflict, InvalidInput, NotFound
+from modelsteward.ledger.entry import EntryDraft, canonical_json
+from modelsteward.ledger.log import append_entries
+from modelsteward.storage.ledger_store import SqlLedgerTxn
 
 if TYPE_CHECKING:
     from modelsteward.evaluation.coverage import CoverageReport
@@ -164,3 +167,42 @@ class CoverageService:
             model=stored.report.model_ref if stored is not None else None,
             warnings=tuple(warnings),
         )
+
+    def record(self, result: CoverageResult) -> dict[str, Any]:
+        """Keep a model's coverage as release evidence: the coverage JSON as a blob and an
+        ``odd.coverage.recorded`` ledger entry naming its digest and gap count.
+
+        Raises:
+            InvalidInput: The coverage was not computed from a model's evaluation.
+        """
+        if result.model is None:
+            raise InvalidInput(
+                "coverage without a model's evaluation is not release evidence",
+                hint="compute it with --model REF (or --report DIGEST)",
+            )
+        models = self.evaluations.models
+        version = models.get(result.model)
+        document = result.to_dict()
+        blob = models.workspace.blobs.put(canonical_json(document))
+        gaps = document["gaps"]
+        payload = {
+            "model": version.ref,
+            "model_digest": str(version.digest),
+            "odd": result.odd,
+            "odd_digest": result.odd_digest,
+            "suite_digest": result.suite_digest,
+            "evaluation": result.evaluation,
+            "coverage": str(blob),
+            "gaps": len(gaps),
+            "top": [str(g.get("key", "")) for g in gaps[:10]],
+        }
+        with models.db.write() as conn:
+            append_entries(
+                SqlLedgerTxn(conn),
+                [
+                    EntryDraft(
+                        "odd.coverage.recorded", models.actor, f"model:{version.digest}", payload
+                    )
+                ],
+            )
+        return payload

@@ -8,7 +8,7 @@ processes. On PostgreSQL the ledger serialises writers with a row lock on its tr
     >>> db = Database.open(f"sqlite:///{tempfile.mkdtemp()}/s.db")
     >>> db.migrate()
     >>> db.schema_revision()  # the newest migration
-    '0004'
+    '0005'
 """
 
 from __future__ import annotations

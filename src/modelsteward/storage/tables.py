@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Index,
     Integer,
@@ -18,8 +19,11 @@ from sqlalchemy import (
 __all__ = [
     "artifact_locations",
     "datasets",
+    "deployment_history",
+    "deployments",
     "evaluation_baselines",
     "evaluation_reports",
+    "gate_decisions",
     "ledger_checkpoints",
     "ledger_entries",
     "ledger_nodes",
@@ -32,8 +36,11 @@ __all__ = [
     "model_signatures",
     "model_versions",
     "license_approvals",
+    "people",
+    "release_stages",
     "run_inputs",
     "run_reproductions",
+    "signoffs",
     "supplier_observations",
     "suppliers",
     "training_runs",
@@ -269,4 +276,70 @@ evaluation_baselines = Table(
     Column("baseline_blob", String(71), nullable=False),
     Column("record", Text, nullable=False),
     Index("ix_evaluation_baselines_name", "name"),
+)
+
+# -- release workflow (issue 7) ------------------------------------------------------------------
+
+people = Table(
+    "people",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False),  # the person.added ledger entry
+    Column("key_id", String(64), nullable=False),
+    Column("record", Text, nullable=False),
+    Index("ix_people_key_id", "key_id"),
+)
+
+signoffs = Table(
+    "signoffs",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),  # the ledger entry
+    Column("model_digest", String(71), nullable=False),
+    Column("stage", String(32), nullable=False),
+    Column("person", String(64), nullable=False),
+    Column("record", Text, nullable=False),  # the release.signoff payload
+    Index("ix_signoffs_model_stage", "model_digest", "stage"),
+)
+
+gate_decisions = Table(
+    "gate_decisions",
+    metadata,
+    Column("id", String(71), primary_key=True),  # SHA-256 of the canonical decision record
+    Column("seq", BigInteger, nullable=False),
+    Column("model_digest", String(71), nullable=False),
+    Column("to_stage", String(32), nullable=False),
+    Column("allow", Boolean, nullable=False),
+    Column("decided_at", String(32), nullable=False),
+    Column("record", Text, nullable=False),
+    Index("ix_gate_decisions_model", "model_digest"),
+)
+
+release_stages = Table(
+    "release_stages",
+    metadata,
+    Column("model_digest", String(71), primary_key=True),
+    Column("stage", String(32), nullable=False),
+    Column("seq", BigInteger, nullable=False),  # the entry that moved it there
+)
+
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("release", String(71), nullable=True),  # the model digest running there
+    Column("stage", String(32), nullable=True),
+    Column("revision", Integer, nullable=False),  # compare-and-set: one promotion wins
+    Column("record", Text, nullable=False),
+)
+
+deployment_history = Table(
+    "deployment_history",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("deployment", String(64), nullable=False),
+    Column("release", String(71), nullable=True),
+    Column("stage", String(32), nullable=True),
+    Column("event", String(32), nullable=False),  # promoted | rolled-back | retired
+    Column("at", String(32), nullable=False),
+    Index("ix_deployment_history_deployment", "deployment"),
 )

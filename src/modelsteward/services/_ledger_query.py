@@ -1,0 +1,23 @@
+"""Read ledger entries by kind and subject (the ledger is the record of release evidence)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, select
+
+from modelsteward.ledger.entry import Entry
+from modelsteward.storage.tables import ledger_entries
+
+__all__ = ["entries"]
+
+
+def entries(conn: Connection, kinds: Iterable[str], subject: str) -> list[Entry]:
+    """Entries of these kinds about ``subject``, oldest first."""
+    query = (
+        select(ledger_entries.c.body)
+        .where(ledger_entries.c.kind.in_(list(kinds)))
+        .where(ledger_entries.c.subject == subject)
+        .order_by(ledger_entries.c.seq)
+    )
+    return [Entry.from_bytes(bytes(body)) for body in conn.execute(query).scalars()]
