@@ -21,8 +21,8 @@ from modelsteward.cli.artifacts import hash_command, keys_app, scan_command
 from modelsteward.cli.bom import bom_command
 from modelsteward.cli.datasets import dataset_app
 from modelsteward.cli.deployments import deployment_app
-from modelsteward.cli.dossier import dossier_command
 from modelsteward.cli.deployments import register as _register_deployments
+from modelsteward.cli.dossier import dossier_command
 from modelsteward.cli.envelopes import envelope_app
 from modelsteward.cli.evaluations import eval_app, examples_app
 from modelsteward.cli.gate import gate_app
