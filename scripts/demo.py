@@ -28,6 +28,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
+from demo_release import release_workflow
 from rich.console import Console
 from rich.panel import Panel
 
@@ -43,11 +44,17 @@ console = Console(highlight=False)
 STEWARD = str(Path(sys.executable).with_name("steward"))
 
 
-def run(*args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
-    """Show and run one steward command; stop the demo if its exit code is unexpected."""
-    console.print(f"\n[bold cyan]$ steward {' '.join(args)}[/]")
-    done = subprocess.run([STEWARD, *args], capture_output=True, text=True, check=False)
-    sys.stdout.write(done.stdout)
+def run(
+    *args: str, expect: int = 0, actor: str | None = None, quiet: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Show and run one steward command (as ``actor``, if given); stop the demo if its exit
+    code is unexpected. ``quiet`` shows only the command line and errors."""
+    who = f"STEWARD_ACTOR={actor} " if actor else ""
+    console.print(f"\n[bold cyan]$ {who}steward {' '.join(args)}[/]")
+    env = {**os.environ, "STEWARD_ACTOR": actor} if actor else None
+    done = subprocess.run([STEWARD, *args], capture_output=True, text=True, check=False, env=env)
+    if not quiet or done.returncode != expect:
+        sys.stdout.write(done.stdout)
     sys.stdout.write(done.stderr)
     if done.returncode != expect:
         console.print(f"[red]demo stopped: exit code {done.returncode}, expected {expect}[/]")
@@ -351,7 +358,7 @@ def main() -> None:
     if not home:
         home = str(scratch / "workspace")
         os.environ["STEWARD_HOME"] = home
-    os.environ.setdefault("STEWARD_ACTOR", "demo-auditor")
+    os.environ.setdefault("STEWARD_ACTOR", "dana")  # the ML platform engineer
     os.environ.setdefault("COLUMNS", "132")  # tables are readable when piped (make demo | less)
     out = scratch / "audit"
     out.mkdir()
@@ -362,6 +369,7 @@ def main() -> None:
     data_provenance(scratch, out)
     evaluation(scratch, out)
     runtime_gate(scratch, out)
+    release_workflow(run, console, scratch, out, STEWARD)
     run("ledger", "note", "Intake queue reviewed: 3 community models awaiting scan")
     run("ledger", "note", "Safety review of alpamayo-r1 found 2 open hazards")
     run("ledger", "note", "Legal flagged dataset licence CC-BY-NC-4.0 for commercial use")

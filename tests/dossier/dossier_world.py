@@ -15,9 +15,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from evaluation_factories import report, scenario
-from modelsteward.artifacts.signing import KeyPairPaths, generate_key_pair, load_private_key
+from modelsteward.artifacts.signing import KeyPairPaths, generate_key_pair, load_private_key, pae
 from modelsteward.bootstrap import Steward
-from modelsteward.dossier import signoff_message
 from modelsteward.evaluation.baseline import Baseline, compare
 from modelsteward.evaluation.html import render_report_html
 from modelsteward.ledger.entry import canonical_json
@@ -165,7 +164,9 @@ def _person(app: Steward, keys: KeyPairPaths, name: str, role: str) -> None:
 def signoff_payload(statement: dict[str, Any], signing_key: Path, key_id: str) -> dict[str, Any]:
     """A ``release.signoff`` payload signed with ``signing_key`` (claiming ``key_id``)."""
     key = load_private_key(signing_key)
-    signature = key.sign(signoff_message(statement), ec.ECDSA(hashes.SHA256()))
+    # the format written out independently of modelsteward.release (docs/release.md)
+    message = pae(canonical_json(statement), "application/vnd.steward.signoff+json")
+    signature = key.sign(message, ec.ECDSA(hashes.SHA256()))
     return {
         "statement": statement,
         "signature": base64.b64encode(signature).decode(),

@@ -225,8 +225,17 @@ def promote_command(
     """Evaluate the gate (fail closed) and, if it allows, move the release to the stage (and
     into the deployment). Of two concurrent promotions of one deployment exactly one wins; the
     other exits 5. A refused promotion exits 6 and its decision is recorded."""
+    from modelsteward.services.release import PromotionRefused
+
     with open_steward() as app:
-        decision = app.release.promote(ref, to, deployment)
+        try:
+            decision = app.release.promote(ref, to, deployment)
+        except PromotionRefused as refused:
+            if json_out:  # one JSON document: the refused decision (exit 6)
+                print_json(refused.decision.to_dict())
+                raise typer.Exit(PolicyDenied.exit_code) from None
+            print_decision(refused.decision.record)
+            raise
     if json_out:
         print_json(decision.to_dict())
         return

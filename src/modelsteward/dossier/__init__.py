@@ -29,16 +29,13 @@ from modelsteward.dossier.facts import (
 )
 from modelsteward.dossier.html import render_html
 from modelsteward.dossier.signoffs import (
-    SIGNOFF_PAYLOAD_TYPE,
     SignoffCheck,
     check_signoff,
-    signoff_message,
 )
 
 __all__ = [
     "SCHEMA",
     "SECTION_IDS",
-    "SIGNOFF_PAYLOAD_TYPE",
     "BlobSource",
     "CheckpointFacts",
     "DatasetFacts",
@@ -53,5 +50,4 @@ __all__ = [
     "dossier_digest",
     "names_digest",
     "render_html",
-    "signoff_message",
 ]

@@ -12,24 +12,15 @@ person had registered (a ``person.added`` entry with that ``key_id``) *before* s
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-
-from modelsteward.artifacts.signing import pae
 from modelsteward.errors import InvalidInput
-from modelsteward.ledger.entry import Entry, canonical_json
+from modelsteward.ledger.entry import Entry
+from modelsteward.release.signoff import SignedSignOff
 
-__all__ = ["SIGNOFF_PAYLOAD_TYPE", "SignoffCheck", "check_signoff", "signoff_message"]
-
-SIGNOFF_PAYLOAD_TYPE = "application/vnd.steward.signoff+json"
-"""The DSSE payload type a sign-off signature covers."""
+__all__ = ["SignoffCheck", "check_signoff"]
 
 
 @dataclass(frozen=True)
@@ -45,11 +36,6 @@ class SignoffCheck:
     verified: bool
     reason: str
     key_entry: Entry | None = None
-
-
-def signoff_message(statement: dict[str, Any]) -> bytes:
-    """The bytes a sign-off signature covers: DSSE PAE of the statement's canonical JSON."""
-    return pae(canonical_json(statement), SIGNOFF_PAYLOAD_TYPE)
 
 
 def check_signoff(
@@ -77,23 +63,10 @@ def check_signoff(
         return SignoffCheck(False, f"{person} has no registered key {key_id}")
     key_entry = candidates[-1]
     try:
-        signature = base64.b64decode(str(payload.get("signature", "")), validate=True)
-        message = signoff_message(statement)
-    except (binascii.Error, InvalidInput) as exc:
+        signed = SignedSignOff.from_dict(payload)
+    except (InvalidInput, KeyError, TypeError, ValueError) as exc:
         return SignoffCheck(False, f"the sign-off is malformed: {exc}", key_entry)
-    return _verify(signature, message, str(key_entry.payload.get("public_key", "")), key_entry)
-
-
-def _verify(signature: bytes, message: bytes, pem: str, key_entry: Entry) -> SignoffCheck:
-    try:
-        key = serialization.load_pem_public_key(pem.encode())
-    except (ValueError, UnsupportedAlgorithm):
-        return SignoffCheck(False, "the registered public key is not a PEM key", key_entry)
-    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
-        return SignoffCheck(False, "the registered key is not an ECDSA P-256 key", key_entry)
-    try:
-        key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
-    except InvalidSignature:
+    if not signed.verify(str(key_entry.payload.get("public_key", ""))):
         return SignoffCheck(
             False,
             f"the signature does NOT verify with the key registered at ledger seq {key_entry.seq}",

@@ -13,6 +13,7 @@ the way Steward computes them. Tests change one thing and watch the gate deny.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Mapping
 from typing import Any
@@ -74,8 +75,8 @@ def complete_input(
     policy = bundle or PolicyBundle.default()
     start = from_stage or _previous(to_stage)
     items = _evidence(tier, to_stage, start, policy)
-    items.update(evidence or {})
     deployment = items["deployment"]["name"] if items["deployment"] else None
+    items.update(evidence or {})
     doc: dict[str, Any] = {
         "schema": "steward.gate-input/v1",
         "request": {"from": start, "to": to_stage, "date": date, "deployment": deployment},
@@ -169,76 +170,87 @@ def _default_signers(tier: str, to_stage: str, policy: PolicyBundle) -> dict[str
     return {role: PEOPLE[role] for role in roles}
 
 
+_KEY_ID = "sha256:" + "ab" * 32
+
+_SETTLED: dict[str, Any] = {
+    "scan": {"status": "registered", "blocking": [], "accepted": []},
+    "licence": {
+        "use": "commercial",
+        "distribution": "product",
+        "verdict": "compatible",
+        "passed": True,
+        "approved": False,
+        "allowed": True,
+        "review_digest": "sha256:" + "cd" * 32,
+        "reasons": [],
+    },
+    "datasets": [
+        {
+            "name": "steward-highway-demonstrations",
+            "declared_by": "run",
+            "registered": True,
+            "digest": "sha256:" + "ef" * 32,
+            "license": "Apache-2.0",
+            "consent": "not-personal-data",
+            "expires_on": "2036-11-20",
+        }
+    ],
+    "reproduction": {"runs": 1, "verified": True, "outcomes": ["bit-exact"]},
+    "evaluation": {
+        "report": "sha256:" + "12" * 32,
+        "suite_digest": "sha256:" + "34" * 32,
+        "baseline": "highway-pilot",
+        "locked_as": [],
+        "critical_regressions": [],
+        "at": "2026-11-21T08:00:00.000000Z",
+    },
+    "odd": {
+        "coverage": "sha256:" + "56" * 32,
+        "odd_digest": "sha256:" + "78" * 32,
+        "gaps": 0,
+        "top": [],
+    },
+    "envelope": {
+        "digest": "sha256:" + "9a" * 32,
+        "statement": "sha256:" + "bc" * 32,
+        "key_id": _KEY_ID,
+        "signed_at": "2026-11-21T09:00:00.000000Z",
+    },
+}
+"""Evidence items that do not depend on the tier or stage: all present and clean."""
+
+
 def _evidence(tier: str, to_stage: str, start: str, policy: PolicyBundle) -> dict[str, Any]:
-    model_digest = "sha256:" + hashlib.sha256(b"reference/competent-policy@1").hexdigest()
+    ref = "reference/competent-policy@1"
+    model_digest = "sha256:" + hashlib.sha256(ref.encode()).hexdigest()
+    model = {
+        "ref": ref,
+        "name": "reference/competent-policy",
+        "version": 1,
+        "digest": model_digest,
+        "tier": tier,
+        "status": "registered",
+        "stage": start,
+        "submitter": "dana",
+        "intended_use": "highway lane keeping in the pilot fleet",
+        "prohibited_use": "urban driving",
+    }
+    provenance = {
+        "source": "https://example.org/steward/competent-policy",
+        "revision": "4f2a9c1",
+        "digest": model_digest,
+        "training_runs": 1,
+        "gaps": [],
+        "signature": {
+            "verified": True,
+            "key_id": _KEY_ID,
+            "verified_at": "2026-11-20T09:00:00.000000Z",
+        },
+    }
     return {
-        "model": {
-            "ref": "reference/competent-policy@1",
-            "name": "reference/competent-policy",
-            "version": 1,
-            "digest": model_digest,
-            "tier": tier,
-            "status": "registered",
-            "stage": start,
-            "submitter": "dana",
-            "intended_use": "highway lane keeping in the pilot fleet",
-            "prohibited_use": "urban driving",
-        },
-        "provenance": {
-            "source": "https://example.org/steward/competent-policy",
-            "revision": "4f2a9c1",
-            "digest": model_digest,
-            "training_runs": 1,
-            "gaps": [],
-            "signature": {
-                "verified": True,
-                "key_id": "sha256:" + "ab" * 32,
-                "verified_at": "2026-11-20T09:00:00.000000Z",
-            },
-        },
-        "scan": {"status": "registered", "blocking": [], "accepted": []},
-        "licence": {
-            "use": "commercial",
-            "distribution": "product",
-            "verdict": "compatible",
-            "passed": True,
-            "approved": False,
-            "allowed": True,
-            "review_digest": "sha256:" + "cd" * 32,
-            "reasons": [],
-        },
-        "datasets": [
-            {
-                "name": "steward-highway-demonstrations",
-                "declared_by": "run",
-                "registered": True,
-                "digest": "sha256:" + "ef" * 32,
-                "license": "Apache-2.0",
-                "consent": "not-personal-data",
-                "expires_on": "2036-11-20",
-            }
-        ],
-        "reproduction": {"runs": 1, "verified": True, "outcomes": ["bit-exact"]},
-        "evaluation": {
-            "report": "sha256:" + "12" * 32,
-            "suite_digest": "sha256:" + "34" * 32,
-            "baseline": "highway-pilot",
-            "locked_as": [],
-            "critical_regressions": [],
-            "at": "2026-11-21T08:00:00.000000Z",
-        },
-        "odd": {
-            "coverage": "sha256:" + "56" * 32,
-            "odd_digest": "sha256:" + "78" * 32,
-            "gaps": 0,
-            "top": [],
-        },
-        "envelope": {
-            "digest": "sha256:" + "9a" * 32,
-            "statement": "sha256:" + "bc" * 32,
-            "key_id": "sha256:" + "ab" * 32,
-            "signed_at": "2026-11-21T09:00:00.000000Z",
-        },
+        "model": model,
+        "provenance": provenance,
+        **copy.deepcopy(_SETTLED),
         "deployment": _deployment(to_stage, start),
         "observations": _observations(tier, to_stage, policy),
     }

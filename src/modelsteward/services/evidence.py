@@ -221,7 +221,7 @@ def _odd(conn: Connection, digest: str) -> dict[str, Any] | None:
         "coverage": p["coverage"],
         "odd_digest": p["odd_digest"],
         "gaps": int(p["gaps"]),
-        "top": list(p.get("top", [])),
+        "top": list(p.get("top", []))[:3],  # the riskiest: enough to name them in a message
     }
 
 

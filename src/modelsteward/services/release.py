@@ -47,7 +47,7 @@ from modelsteward.storage.ledger_store import SqlLedgerTxn
 from modelsteward.storage.release_store import DeploymentRow, SqlRelease
 from modelsteward.types import Digest, format_time, utc_now
 
-__all__ = ["ACCEPTABLE", "GateDecision", "ReleaseService", "Replay"]
+__all__ = ["ACCEPTABLE", "GateDecision", "PromotionRefused", "ReleaseService", "Replay"]
 
 ACCEPTABLE = {"odd-gaps": "odd", "provenance-gaps": "provenance"}
 """Gaps a sign-off may explicitly accept, and the evidence item each one binds."""
@@ -73,6 +73,19 @@ class GateDecision:
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""
         return {**self.record, "seq": self.seq}
+
+
+class PromotionRefused(PolicyDenied):
+    """The gate denied a promotion; :attr:`decision` is the recorded decision."""
+
+    def __init__(self, decision: GateDecision) -> None:
+        record = decision.record
+        titles = ", ".join(str(u["title"]) for u in record["unmet"])
+        super().__init__(
+            f"promotion of {record['model']} to {record['to']} refused: {titles}",
+            hint=f"decision {decision.id}; `steward gate check` explains each requirement",
+        )
+        self.decision = decision
 
 
 @dataclass(frozen=True)
@@ -376,12 +389,7 @@ class ReleaseService:
         if not record["allow"]:
             with self.db.write() as conn:
                 decision = self._store(conn, record)
-            raise PolicyDenied(
-                f"promotion of {version.ref} to {target.value} refused: "
-                + "; ".join(u["message"] for u in record["unmet"]),
-                hint=f"decision {decision.id}; see steward gate check {version.ref} "
-                f"--to {target.value}",
-            )
+            raise PromotionRefused(decision)
         with self.db.write() as conn:
             decision = self._store(conn, record)
             self._move(conn, version, current, target, dep, decision)

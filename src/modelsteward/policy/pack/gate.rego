@@ -1,12 +1,13 @@
 # Release gate of the steward-default pack: the decision for one promotion request.
 #
 # Steward evaluates data.steward.gate.decision with the gate input (schema
-# steward.gate-input/v1, docs/policies.md). The facts come from Python; every judgement is
-# here. Requirement checks live in requirements.rego and sign-off counting in signoffs.rego
-# (same package); the tier x stage matrix, roles and thresholds are in data.json.
+# steward.gate-input/v1, docs/policies.md). Python reports facts; every judgement is here.
+# The tier x stage matrix, roles, thresholds and command texts are in data.json.
 #
-# rego-cpp notes: never write `some k, v in x` inside a comprehension (use `some k; v := x[k]`),
-# and query the composite `decision`, not a defaulted boolean rule directly.
+# The gate is written as functions of the input document, decide(doc), so tests call it with
+# their own documents: rego-cpp expands `with input... as` rule by rule, at a cost that grows
+# exponentially with the policy. Requirement checks are in requirements.rego, sign-off
+# counting in gate_signoffs.rego; lib.rego lists the rego-cpp rules this code follows.
 package steward.gate
 
 import rego.v1
@@ -17,149 +18,203 @@ import data.steward.lib.say
 
 cfg := data.gates
 
-tier := input.evidence.model.tier
+decision := decide(input)
 
-to := input.request.to
-
-from := input.request.from
-
-retiring if to == "retired"
-
-# The decision ------------------------------------------------------------------------------
-
-decision := {
-	"allow": allow,
-	"unmet": unmet,
-	"required": sort([id | some id in required_ids]),
-	"rubric": rubric,
-	"signoffs": {"counted": counted_list, "void": void_list},
+# The decision for the gate input `doc`.
+decide(doc) := result if {
+	ctx := context(doc)
+	facts := signoff_facts(ctx)
+	problems := all_problems(ctx, facts)
+	failing := {id | some p in problems; id := p.id}
+	required := required_ids(ctx)
+	unmet_ids := required & failing
+	unmet := [item | some id in sort(unmet_ids); item := unmet_item(id, problems)]
+	result := {
+		"allow": allowed(required, unmet_ids),
+		"unmet": unmet,
+		"required": sort(required),
+		"rubric": rubric(ctx.tier, failing),
+		"signoffs": {"counted": facts.counted_list, "void": facts.void_list},
+	}
 }
 
-default allow := false
+# What every check reads: the document and the request's key facts.
+context(doc) := {
+	"doc": doc,
+	"ev": doc.evidence,
+	"tier": doc.evidence.model.tier,
+	"to": doc.request.to,
+	"from": doc.request.from,
+	"retiring": doc.request.to == "retired",
+	"next": next_stage(doc.request.from),
+	"deployment": doc.request.deployment,
+}
 
-allow if {
-	count(required_ids) > 0
+next_stage(stage) := cfg.ladder[i + 1] if {
+	some i
+	cfg.ladder[i] == stage
+} else := null
+
+all_problems(ctx, facts) := problems if {
+	groups := [
+		stage_problems(ctx),
+		provenance_problems(ctx, facts),
+		scan_problems(ctx),
+		licence_problems(ctx),
+		dataset_problems(ctx),
+		reproduction_problems(ctx),
+		evaluation_problems(ctx),
+		odd_problems(ctx, facts),
+		envelope_problems(ctx),
+		deployment_problems(ctx),
+		observation_problems(ctx),
+		signoff_problems(ctx, facts),
+	]
+	problems := {p | some group in groups; some p in group}
+}
+
+# Fail closed: an empty requirement list never allows.
+allowed(required, unmet_ids) := true if {
+	count(required) > 0
 	count(unmet_ids) == 0
+} else := false
+
+# The transition is always checked; the rest comes from the tier x stage matrix.
+required_ids(ctx) := ids if {
+	listed := stage_requirements(ctx)
+	ids := {"stage"} | {id | some id in listed}
 }
 
-# The transition itself is always checked; the rest comes from the tier x stage matrix.
-required_ids := {"stage"} | {id | some id in stage_requirements}
+stage_requirements(ctx) := cfg.retirement.requirements if ctx.retiring
+else := object.get(cfg.matrix, [ctx.tier, ctx.to], [])
 
-stage_requirements := cfg.retirement.requirements if retiring
-
-stage_requirements := object.get(cfg.matrix, [tier, to], []) if not retiring
-
-failing := {p.id | some p in problem}
-
-unmet_ids := required_ids & failing
-
-unmet := [unmet_item(id) | some id in sort([i | some i in unmet_ids])]
-
-unmet_item(id) := {
-	"id": id,
-	"category": object.get(cfg.requirements, [id, "category"], null),
-	"title": object.get(cfg.requirements, [id, "title"], id),
-	"message": join("; ", sort({p.message | some p in problem; p.id == id})),
-	"command": join("; ", sort({c | some p in problem; p.id == id; some c in p.commands; c != ""})),
+unmet_item(id, problems) := item if {
+	wanted := id
+	pool := problems
+	mine := [p | some p in pool; p.id == wanted]
+	messages := {m | some p in mine; m := p.message}
+	commands := {c | some p in mine; some c in p.commands; c != ""}
+	item := {
+		"id": wanted,
+		"category": object.get(cfg.requirements, [wanted, "category"], null),
+		"title": object.get(cfg.requirements, [wanted, "title"], wanted),
+		"message": join("; ", sort(messages)),
+		"command": join("; ", sort(commands)),
+	}
 }
 
-# Every checklist item the tier meets at any stage, per category, met or not at this one.
-checklist_ids := {id |
+# Per category: the tier's checklist items (every stage) that are met now, of how many.
+rubric(tier, failing) := scores if {
+	items := checklist(tier)
+	unmet := failing
+	scores := {category: score |
+		some category in cfg.categories
+		mine := {id | some id in items; object.get(cfg.requirements, [id, "category"], null) == category}
+		score := {"met": count(mine - unmet), "total": count(mine)}
+	}
+}
+
+checklist(tier) := ids if {
 	stages := object.get(cfg.matrix, tier, {})
-	some stage
-	some id in stages[stage]
+	ids := {id | some stage; some id in stages[stage]}
 }
 
-rubric[category] := {"met": count(items - failing), "total": count(items)} if {
-	some category in cfg.categories
-	items := {id | some id in checklist_ids; object.get(cfg.requirements, [id, "category"], null) == category}
+# A problem: {id, message, commands}. A requirement is unmet when it has at least one.
+issue(id, keys, message, ctx) := problem if {
+	name := id
+	wanted := keys
+	c := ctx
+	commands := [text | some k in wanted; text := command(name, k, c)]
+	problem := {"id": name, "message": message, "commands": commands}
 }
 
-# Problems: {id, message, commands}; a requirement is unmet when it has at least one -------
-
-issue(id, key, message) := {"id": id, "message": message, "commands": [command(id, key)]}
-
-command(id, key) := fill(object.get(cfg.requirements, [id, "commands", key], ""))
+command(id, key, ctx) := fill(object.get(cfg.requirements, [id, "commands", key], ""), ctx)
 
 # Placeholders the policy fills; {ref} is left for Steward to substitute.
-fill(text) := strings.replace_n(
+fill(text, ctx) := strings.replace_n(
 	{
-		"{to}": to,
-		"{from}": from,
-		"{next}": next_text,
-		"{deployment}": deployment_text,
-		"{use}": say("%v", [input.evidence.licence.use]),
-		"{distribution}": say("%v", [input.evidence.licence.distribution]),
+		"{to}": text_or(ctx.to, "STAGE"),
+		"{from}": text_or(ctx.from, "STAGE"),
+		"{next}": text_or(ctx.next, "STAGE"),
+		"{deployment}": text_or(ctx.deployment, "DEPLOYMENT"),
+		"{use}": text_or(ctx.ev.licence.use, "USE"),
+		"{distribution}": text_or(ctx.ev.licence.distribution, "DISTRIBUTION"),
 		"{role}": "ROLE",
 	},
 	text,
 )
 
-next_stage := cfg.ladder[i + 1] if {
-	some i
-	cfg.ladder[i] == from
+text_or(value, fallback) := fallback if value == null
+else := say("%v", [value])
+
+# The transition --------------------------------------------------------------------------
+
+stage_problems(ctx) := problems if {
+	c := ctx
+	groups := [input_messages(c), ladder_messages(c), final_messages(c), blocked_messages(c)]
+	problems := {p | some group in groups; some m in group; p := issue("stage", ["promote"], m, c)}
 }
 
-next_text := next_stage
-
-next_text := "STAGE" if not next_stage
-
-deployment_text := input.request.deployment if input.request.deployment != null
-
-deployment_text := "DEPLOYMENT" if input.request.deployment == null
-
-
-# The transition -------------------------------------------------------------------------
-
-stage_issue(message) := issue("stage", "promote", message)
-
-problem contains stage_issue(msg) if {
-	input.schema != cfg.schema
-	msg := say("the gate input is %v; this policy reads %s", [input.schema, cfg.schema])
+input_messages(ctx) := messages if {
+	c := ctx
+	doc := c.doc
+	messages := {m |
+		some path in cfg.input_fields
+		object.get(doc, path, "<missing>") == "<missing>"
+		m := say("the gate input has no %s: it is not a complete %s document", [join(".", path), cfg.schema])
+	} | {m |
+		some d in c.ev.datasets
+		some field in cfg.dataset_fields
+		object.get(d, field, "<missing>") == "<missing>"
+		m := say("the gate input's dataset %v has no %v field", [object.get(d, "name", "?"), field])
+	} | {m |
+		doc.schema != cfg.schema
+		m := say("the gate input is %v; this policy reads %s", [doc.schema, cfg.schema])
+	} | {m |
+		tier := c.tier
+		not tier in cfg.tiers
+		m := say("unknown risk tier %v (one of: %s)", [tier, joined(cfg.tiers)])
+	} | {m |
+		stage := c.ev.model.stage
+		c.from != stage
+		m := say("the request starts from %v but the model is at %v", [c.from, stage])
+	}
 }
 
-problem contains stage_issue(msg) if {
-	not tier in cfg.tiers
-	msg := say("unknown risk tier %v (one of: %s)", [tier, joined(cfg.tiers)])
+ladder_messages(ctx) := messages if {
+	c := ctx
+	to := c.to
+	messages := {m |
+		not to in cfg.ladder
+		not to in cfg.final
+		m := say("unknown stage %v (one of: %s, %s)", [to, joined(cfg.ladder), joined(cfg.final)])
+	} | {m |
+		to in cfg.ladder
+		to != c.next
+		m := say("cannot go from %v to %v: stages cannot be skipped (%s)", [c.from, to, next_hint(c)])
+	}
 }
 
-problem contains stage_issue(msg) if {
-	from != input.evidence.model.stage
-	msg := say("the request starts from %v but the model is at %v", [from, input.evidence.model.stage])
+next_hint(ctx) := "nothing follows production" if ctx.from == "production"
+else := say("%v is not a stage on the ladder", [ctx.from]) if ctx.next == null
+else := say("the next stage is %v", [ctx.next])
+
+final_messages(ctx) := messages if {
+	c := ctx
+	messages := {m |
+		c.from in cfg.final
+		m := say("the release is %v; it cannot move again", [c.from])
+	} | {m |
+		c.to == "rolled-back"
+		m := "a release reaches rolled-back only through `steward rollback DEPLOYMENT`"
+	}
 }
 
-problem contains stage_issue(msg) if {
-	from in cfg.final
-	msg := say("the release is %s; it cannot move again", [from])
-}
-
-problem contains stage_issue(msg) if {
-	to == "rolled-back"
-	msg := "a release reaches rolled-back only through `steward rollback DEPLOYMENT`"
-}
-
-problem contains stage_issue(msg) if {
-	not to in cfg.ladder
-	not to in cfg.final
-	msg := say("unknown stage %v (one of: %s)", [to, joined(array.concat(cfg.ladder, cfg.final))])
-}
-
-problem contains stage_issue(msg) if {
-	to in cfg.ladder
-	not to == next_stage
-	msg := say("cannot go from %v to %s: stages cannot be skipped (%s)", [from, to, next_hint])
-}
-
-next_hint := say("the next stage is %s", [next_stage])
-
-next_hint := "nothing follows production" if from == "production"
-
-next_hint := say("%v is not a stage on the ladder", [from]) if {
-	not from in cfg.ladder
-}
-
-problem contains stage_issue(msg) if {
-	not retiring
-	input.evidence.model.status == "blocked"
-	msg := "the model is blocked (its scan found unsafe files): a blocked model can never be promoted"
+blocked_messages(ctx) := messages if {
+	c := ctx
+	messages := {m |
+		not c.retiring
+		c.ev.model.status == "blocked"
+		m := "the model is blocked (its scan found unsafe files): a blocked model can never be promoted"
+	}
 }
