@@ -39,13 +39,14 @@ pytest: $(TEST_STAMP)
 
 test: lint typecheck pytest ## lint + mypy --strict + the whole test suite
 
-bench: $(TEST_STAMP) ## print the figures the issues ask for (ledger, intake, PII, licences, evaluation, runtime gate)
+bench: $(TEST_STAMP) ## print the figures the issues ask for (ledger, intake, PII, licences, evaluation, runtime gate, release gate)
 	$(BIN)/python benchmarks/ledger_bench.py
 	$(BIN)/python benchmarks/intake_bench.py
 	$(BIN)/python benchmarks/pii_bench.py
 	$(BIN)/python benchmarks/license_bench.py
 	$(BIN)/python benchmarks/eval_bench.py
 	$(BIN)/python benchmarks/gate_bench.py
+	$(BIN)/python benchmarks/release_bench.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

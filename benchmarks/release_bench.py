@@ -73,7 +73,13 @@ def _setup(root: Path) -> tuple[Settings, dict[str, Path]]:
     (model / "README.md").write_text(front + "---\n# bench policy\n")
     (model / "config.json").write_text('{"model_type": "bench"}')
     version = app.models.add(
-        IntakeRequest(path=model, name="bench/policy", tier="controlled-pilot")
+        IntakeRequest(
+            path=model,
+            name="bench/policy",
+            tier="controlled-pilot",
+            source="https://huggingface.co/acme/bench-policy",
+            revision="v1",
+        )  # fmt: skip
     ).version
     app.trust.sign(REF, keys["priya"], root / "policy.sig")
     app.trust.verify(REF, model, signature=root / "policy.sig",

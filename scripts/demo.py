@@ -14,6 +14,9 @@ critical regressions stop `eval run` (exit 6), and the ODD gap register is print
 runtime safety gate: an envelope signed for the competent policy, the deployment attested (and a
 swapped weights file caught), the closed-loop comparison with and without the gate, a kill-switch
 activation, and a counterfactual replay of the recorded decisions against a tighter envelope.
+Then the release workflow (scripts/demo_release.py): people and roles, the policy pack and its
+tests, a refused promotion and a refused self-sign-off, the competent policy taken from registered
+to canary with sign-offs from five people, a decision replayed, a rollback, and the dossier.
 """
 
 from __future__ import annotations

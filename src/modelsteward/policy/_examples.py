@@ -115,31 +115,38 @@ def seal_input(
         "policy": policy_digest,
         "items": item_digests,
     }
-    if not bind_signoffs:
-        return doc
-    targets = {"odd-gaps": "odd", "provenance-gaps": "provenance"}
-    sealed = []
-    for signoff in doc["signoffs"]:
-        given = {
-            k: item_digests[targets[k]] for k, r in (accepts or {}).items() if r == signoff["role"]
-        }
-        sealed.append(
-            {
-                "roles_held": [signoff["role"]],
-                "verdict": "approve",
-                "comment": "",
-                "signed_at": _SIGNED_AT,
-                "signature_verified": True,
-                **signoff,
-                "stage": doc["request"]["to"],
-                "model_digest": doc["digests"]["model"],
-                "evidence_digest": doc["digests"]["evidence"],
-                "policy_digest": policy_digest,
-                "accepts": {**signoff.get("accepts", {}), **given},
-            }
-        )
-    doc["signoffs"] = sorted(sealed, key=lambda s: (s["person"], s["role"], s["signed_at"]))
+    if bind_signoffs:
+        signoffs = [_bind(s, doc, accepts or {}) for s in doc["signoffs"]]
+        doc["signoffs"] = sorted(signoffs, key=lambda s: (s["person"], s["role"], s["signed_at"]))
     return doc
+
+
+_ACCEPTED_ITEM = {"odd-gaps": "odd", "provenance-gaps": "provenance"}
+
+
+def _bind(
+    signoff: Mapping[str, Any], doc: Mapping[str, Any], accepts: Mapping[str, str]
+) -> dict[str, Any]:
+    """``signoff`` with every field, signed now over ``doc``'s current digests."""
+    digests = doc["digests"]
+    given = {
+        key: digests["items"][_ACCEPTED_ITEM[key]]
+        for key, role in accepts.items()
+        if role == signoff["role"]
+    }
+    return {
+        "roles_held": [signoff["role"]],
+        "verdict": "approve",
+        "comment": "reviewed the evidence",
+        "signed_at": _SIGNED_AT,
+        "signature_verified": True,
+        **signoff,
+        "stage": doc["request"]["to"],
+        "model_digest": digests["model"],
+        "evidence_digest": digests["evidence"],
+        "policy_digest": digests["policy"],
+        "accepts": {**signoff.get("accepts", {}), **given},
+    }
 
 
 def _previous(to_stage: str) -> str:

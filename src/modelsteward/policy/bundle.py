@@ -18,6 +18,7 @@ replay it later (docs/policies.md).
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _MODULE = re.compile(r"^(?:[A-Za-z0-9_][A-Za-z0-9._-]*/)*[A-Za-z0-9_][A-Za-z0-9._-]*\.rego$")
 _PACK_KEYS = frozenset({"name", "version", "description"})
 _STORED_KEYS = frozenset({"schema", "name", "version", "description", "modules", "data"})
+_MAX_SAFE_INT = 2**53 - 1
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class PolicyBundle:
         object.__setattr__(self, "modules", tuple(sorted(self.modules)))
         if not isinstance(self.data, Mapping):
             raise InvalidInput("policy bundle: the data document must be an object")
-        canonical_json(dict(self.data))  # JSON values only; raises InvalidInput naming the key
+        _check_json(self.data, "data")
 
     @classmethod
     def from_dir(cls, path: Path) -> PolicyBundle:
@@ -243,10 +245,31 @@ def _read_data(root: Traversable, origin: str) -> dict[str, Any]:
             f"{where}: the data document must be an object, got {type(data).__name__}"
         )
     try:
-        canonical_json(data)
+        _check_json(data, "data")
     except InvalidInput as exc:
-        raise InvalidInput(f"{where}: {exc.message}") from exc
+        raise InvalidInput(f"{where}: {exc.message}", hint=exc.hint) from exc
     return data
+
+
+def _check_json(value: Any, where: str) -> None:
+    """JSON values only: text keys, finite numbers within ±2^53 (the canonical form's range)."""
+    if value is None or isinstance(value, bool | str):
+        return
+    if isinstance(value, int | float):
+        if not math.isfinite(value) or abs(value) > _MAX_SAFE_INT:
+            raise InvalidInput(f"{where}: {value!r} is not a finite number within ±2^53")
+        return
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _check_json(item, f"{where}[{i}]")
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidInput(f"{where}: key {key!r} is not text", hint="quote it")
+            _check_json(item, f"{where}.{key}")
+        return
+    raise InvalidInput(f"{where}: a {type(value).__name__} is not a JSON value", hint="quote it")
 
 
 def _load_json(text: str, where: str) -> Any:

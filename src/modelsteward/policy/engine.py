@@ -31,7 +31,7 @@ from typing import Any, Protocol
 import regopy
 
 from modelsteward.errors import PolicyDenied
-from modelsteward.policy._regocpp import Plan, entrypoint_of, json_text, find_test_rules
+from modelsteward.policy._regocpp import Plan, entrypoint_of, find_test_rules, json_text
 from modelsteward.policy.bundle import PolicyBundle
 
 __all__ = ["PolicyEngine", "RegoCppEngine", "RegoTestResult"]

@@ -140,9 +140,15 @@ fill(text, ctx) := strings.replace_n(
 		"{use}": text_or(ctx.ev.licence.use, "USE"),
 		"{distribution}": text_or(ctx.ev.licence.distribution, "DISTRIBUTION"),
 		"{role}": "ROLE",
+		"{deployment_option}": deployment_option(ctx),
 	},
 	text,
 )
+
+# " --deployment NAME" where the stage runs somewhere (sign-offs for it must name it).
+deployment_option(ctx) := say(" --deployment %s", [text_or(ctx.deployment, "DEPLOYMENT")]) if {
+	ctx.to in cfg.deployable
+} else := ""
 
 text_or(value, fallback) := fallback if value == null
 else := say("%v", [value])

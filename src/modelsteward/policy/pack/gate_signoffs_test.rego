@@ -11,7 +11,7 @@ test_a_missing_role_is_named_with_its_command if {
 	d := decide(replace_role(complete("controlled-pilot", "offline-validated"), "legal", []))
 	unmet_ids(d) == {"signoffs"}
 	message(d, "signoffs") == "no counted approval for offline-validated from legal"
-	command(d, "signoffs") == "steward signoff {ref} --to offline-validated --role legal --approve"
+	command(d, "signoffs") == "steward signoff {ref} --to offline-validated --role legal --approve --key KEY --comment TEXT"
 }
 
 test_signoff_by_submitter_is_not_counted if {

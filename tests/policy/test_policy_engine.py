@@ -73,7 +73,16 @@ def test_concurrent_evaluations_each_see_their_own_input(engine: RegoCppEngine) 
         None,
         {"nested": [True, False, {"k": "v"}]},
     ],
-    ids=["escapes", "unicode", "tiny-float", "precise-float", "big-int", "negative", "null", "nested"],
+    ids=[
+        "escapes",
+        "unicode",
+        "tiny-float",
+        "precise-float",
+        "big-int",
+        "negative",
+        "null",
+        "nested",
+    ],
 )
 def test_input_values_come_back_exactly(engine: RegoCppEngine, value: Any) -> None:
     bundle = bundle_of(("t.rego", ECHO))
@@ -138,9 +147,14 @@ def test_an_input_that_is_not_json_is_refused(engine: RegoCppEngine) -> None:
 def test_whole_input_mocks_are_refused_before_they_reach_the_engine(
     engine: RegoCppEngine,
 ) -> None:
-    test = "package t_test\nimport rego.v1\nbase := {}\ntest_x if {\n  data.t.echo with input as base\n}\n"
+    test = (
+        "package t_test\nimport rego.v1\nbase := {}\n"
+        "test_x if {\n  data.t.echo with input as base\n}\n"
+    )
     bundle = bundle_of(("t.rego", ECHO), ("t_test.rego", test))
-    with pytest.raises(InvalidInput, match=r"t_test\.rego line 5: `with input as …` is not supported"):
+    with pytest.raises(
+        InvalidInput, match=r"t_test\.rego line 5: `with input as …` is not supported"
+    ):
         engine.run_tests(bundle)
 
 

@@ -62,7 +62,9 @@ def test_a_pack_without_data_has_an_empty_data_document(tmp_path: Path) -> None:
 
 
 def test_the_stored_form_is_canonical_json_and_round_trips(tmp_path: Path) -> None:
-    bundle = PolicyBundle.from_dir(write_pack(tmp_path / "p", data=("data.json", '{"b": 1, "a": "é"}')))
+    bundle = PolicyBundle.from_dir(
+        write_pack(tmp_path / "p", data=("data.json", '{"b": 1, "a": "é"}'))
+    )
     blob = bundle.to_bytes()
     assert blob == json.dumps(
         json.loads(blob), sort_keys=True, separators=(",", ":"), ensure_ascii=False
@@ -74,10 +76,13 @@ def test_the_stored_form_is_canonical_json_and_round_trips(tmp_path: Path) -> No
 def test_the_digest_names_the_content(tmp_path: Path) -> None:
     first = PolicyBundle.from_dir(write_pack(tmp_path / "a"))
     same = PolicyBundle.from_dir(write_pack(tmp_path / "b"))
-    changed = PolicyBundle.from_dir(write_pack(tmp_path / "c", modules={"gate.rego": RULE + "x := 1\n"}))
+    changed = PolicyBundle.from_dir(
+        write_pack(tmp_path / "c", modules={"gate.rego": RULE + "x := 1\n"})
+    )
     assert first.digest == same.digest
     assert first.digest != changed.digest
-    assert first.digest.startswith("sha256:") and len(first.digest) == 71
+    assert first.digest.startswith("sha256:")
+    assert len(first.digest) == 71
 
 
 def test_bytes_not_in_canonical_form_are_refused() -> None:
@@ -147,7 +152,11 @@ def test_a_pack_without_rego_is_refused(tmp_path: Path) -> None:
         (("data.json", '{"a": NaN}'), "NaN is not a JSON number"),
         (("data.json", "[1, 2]"), "the data document must be an object, got list"),
         (("data.yaml", "a: [1\n"), r"data\.yaml: not valid YAML"),
-        (("data.yaml", "when: 2026-01-01\n"), r"data\.yaml: .*date is not a JSON value"),
+        (
+            ("data.yaml", "when: 2026-01-01\n"),
+            r"data\.yaml: data\.when: a date is not a JSON value",
+        ),
+        (("data.yaml", "1: one\n"), r"data\.yaml: data: key 1 is not text"),
     ],
 )
 def test_bad_data_documents_name_the_file(
