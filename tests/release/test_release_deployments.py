@@ -191,7 +191,8 @@ def test_observation_summarises_the_gate_logs_of_the_running_release(
     logs = tmp_path / "logs"
     digest = str(ops.models.get(ref).digest)
     envelope = Envelope.from_dict(example_envelope())
-    recorder = DecisionRecorder(ParquetDecisionLog(logs))
+    log = ParquetDecisionLog(logs, on_event=ops.gate.ledger_events(f"model:{digest}"))
+    recorder = DecisionRecorder(log, capacity=30)  # 10 of the 40 decisions are dropped
     gate = SafetyGate.unsafe_unattested(envelope, recorder=recorder, enforce_deadline=False)
     gate.model_digest = digest
     recorder.bind(gate.envelope_digest, digest)
@@ -201,7 +202,9 @@ def test_observation_summarises_the_gate_logs_of_the_running_release(
         drive.step()
     recorder.flush()
     summary = ops.deployments.observe("fleet", [logs])
-    assert summary["cycles"] == 40
+    assert summary["dropped"] == 10  # read back from the batch the ledger pinned
+    assert summary["unpinned_batches"] == 0
+    assert summary["cycles"] == 30
     assert summary["stage"] == "shadow"
     assert 0.0 <= summary["disagreement"] <= 1.0
     assert summary["fail_closed"] == 0
@@ -211,7 +214,7 @@ def test_observation_summarises_the_gate_logs_of_the_running_release(
         ops.release.evidence.collect(ops.models.get(ref), ("fleet", _row(ops))).evidence[
             "observations"
         ]["shadow"]["cycles"]
-        == 40
+        == 30
     )
 
 

@@ -147,16 +147,17 @@ class DeploymentService:
                 f"the logs hold no decisions of the release running in {name} ({current.release})",
                 hint="give the folder the gate's recorder wrote for this release",
             )
-        pinned = self.gate.pinned_digests()
+        pinned = self.gate.pinned_batches()
         digests = sorted(_file_digest(f) for f in files)
         unpinned = [d for d in digests if d not in pinned]
+        dropped = sum(pinned.get(d, 0) for d in digests)  # the ledger pinned each batch's drops
         summary = {
             "model_digest": current.release,
             "stage": current.stage,
             "cycles": len(records),
             "disagreement": round(sum(r["verdict"] != "accept" for r in records) / len(records), 6),
             "fail_closed": sum(r["mode"] == "FAIL_CLOSED" for r in records),
-            "dropped": 0,
+            "dropped": dropped,
             "batches": digests,
             "unpinned_batches": len(unpinned),
             "envelope_digest": sorted({str(r["envelope_digest"]) for r in records}),

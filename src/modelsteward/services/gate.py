@@ -115,6 +115,14 @@ class GateService:
             bodies = [bytes(body) for body in conn.execute(query).scalars()]
         return {str(Entry.from_bytes(body).payload.get("digest")) for body in bodies}
 
+    def pinned_batches(self) -> dict[str, int]:
+        """Every decision batch the ledger pinned: digest → records dropped before it."""
+        query = select(ledger_entries.c.body).where(ledger_entries.c.kind == "gate.batch.persisted")
+        with self.db.read() as conn:
+            bodies = [bytes(body) for body in conn.execute(query).scalars()]
+        payloads = [Entry.from_bytes(body).payload for body in bodies]
+        return {str(p.get("digest")): int(p.get("dropped") or 0) for p in payloads}
+
     def replay(
         self, logs: Sequence[Path], candidate: Path, public_key: Path | None = None
     ) -> GateReplay:
