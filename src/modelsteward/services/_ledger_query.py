@@ -9,7 +9,7 @@ from sqlalchemy import Connection, select
 from modelsteward.ledger.entry import Entry
 from modelsteward.storage.tables import ledger_entries
 
-__all__ = ["entries"]
+__all__ = ["entries", "entries_of_kind"]
 
 
 def entries(conn: Connection, kinds: Iterable[str], subject: str) -> list[Entry]:
@@ -21,3 +21,12 @@ def entries(conn: Connection, kinds: Iterable[str], subject: str) -> list[Entry]
         .order_by(ledger_entries.c.seq)
     )
     return [Entry.from_bytes(bytes(body)) for body in conn.execute(query).scalars()]
+
+
+def entries_of_kind(conn: Connection, kind: str) -> list[Entry]:
+    """Every entry of one kind, oldest first."""
+    query = select(ledger_entries.c.body).where(ledger_entries.c.kind == kind)
+    return [
+        Entry.from_bytes(bytes(body))
+        for body in conn.execute(query.order_by(ledger_entries.c.seq)).scalars()
+    ]

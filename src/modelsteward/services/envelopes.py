@@ -29,8 +29,6 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from modelsteward.errors import InvalidInput, PolicyDenied, VerificationFailed
 from modelsteward.ledger.entry import Entry, EntryDraft
 from modelsteward.ledger.log import append_entries
@@ -43,9 +41,9 @@ from modelsteward.runtime.signed import (
     read_signed_envelope_unverified,
     sign_envelope,
 )
+from modelsteward.services._ledger_query import entries
 from modelsteward.services.models import ModelService
 from modelsteward.storage.ledger_store import SqlLedgerTxn
-from modelsteward.storage.tables import ledger_entries
 from modelsteward.types import Digest, format_time, utc_now
 from modelsteward.yamlfile import read_yaml
 
@@ -143,15 +141,9 @@ class EnvelopeService:
     def envelopes_for(self, model_digest: Digest | str) -> list[EnvelopeRecord]:
         """Every envelope signed for a model version, oldest first."""
         digest = model_digest if isinstance(model_digest, Digest) else Digest.parse(model_digest)
-        query = (
-            select(ledger_entries.c.body)
-            .where(ledger_entries.c.kind == ENVELOPE_SIGNED)
-            .where(ledger_entries.c.subject == f"model:{digest}")
-            .order_by(ledger_entries.c.seq)
-        )
         with self.models.db.read() as conn:
-            bodies = [bytes(body) for body in conn.execute(query).scalars()]
-        return [EnvelopeRecord.from_entry(Entry.from_bytes(body)) for body in bodies]
+            found = entries(conn, [ENVELOPE_SIGNED], f"model:{digest}")
+        return [EnvelopeRecord.from_entry(entry) for entry in found]
 
     def signed_file(self, record: EnvelopeRecord) -> bytes:
         """The signed envelope file's bytes, from the blob store (re-hashed on read)."""

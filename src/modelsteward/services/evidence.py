@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 
 from modelsteward.ledger.entry import canonical_json
 from modelsteward.registry.records import ModelVersion
-from modelsteward.services._ledger_query import entries
+from modelsteward.services._ledger_query import entries, entries_of_kind
 from modelsteward.services.licenses import LicenseService
 from modelsteward.services.models import ModelService
 from modelsteward.storage.provenance_store import SqlDatasets, SqlRuns
@@ -188,7 +188,9 @@ def _evaluation(conn: Connection, digest: str) -> dict[str, Any] | None:
         return None
     newest = done[-1].payload
     locks = [
-        e.payload for e in _baseline_locks(conn) if e.payload.get("report") == newest["report"]
+        e.payload
+        for e in entries_of_kind(conn, "evaluation.baseline.locked")
+        if e.payload.get("report") == newest["report"]
     ]
     return {
         "report": newest["report"],
@@ -198,18 +200,6 @@ def _evaluation(conn: Connection, digest: str) -> dict[str, Any] | None:
         "critical_regressions": sorted(newest.get("critical_regressions") or []),
         "at": done[-1].time,
     }
-
-
-def _baseline_locks(conn: Connection) -> list[Any]:
-    from sqlalchemy import select
-
-    from modelsteward.ledger.entry import Entry
-    from modelsteward.storage.tables import ledger_entries
-
-    query = select(ledger_entries.c.body).where(
-        ledger_entries.c.kind == "evaluation.baseline.locked"
-    )
-    return [Entry.from_bytes(bytes(b)) for b in conn.execute(query).scalars()]
 
 
 def _odd(conn: Connection, digest: str) -> dict[str, Any] | None:

@@ -110,10 +110,7 @@ class GateService:
 
     def pinned_digests(self) -> set[str]:
         """Digests of every decision batch the ledger has pinned."""
-        query = select(ledger_entries.c.body).where(ledger_entries.c.kind == "gate.batch.persisted")
-        with self.db.read() as conn:
-            bodies = [bytes(body) for body in conn.execute(query).scalars()]
-        return {str(Entry.from_bytes(body).payload.get("digest")) for body in bodies}
+        return set(self.pinned_batches())
 
     def pinned_batches(self) -> dict[str, int]:
         """Every decision batch the ledger pinned: digest → records dropped before it."""
