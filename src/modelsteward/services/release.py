@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from modelsteward.artifacts.signing import key_fingerprint, load_private_key
 from modelsteward.errors import Conflict, InvalidInput, NotFound, PolicyDenied
 from modelsteward.ledger.entry import EntryDraft, canonical_json
 from modelsteward.ledger.log import append_entries
@@ -23,7 +22,6 @@ from modelsteward.policy import PolicyBundle, PolicyEngine, RegoCppEngine
 from modelsteward.registry.records import ModelVersion
 from modelsteward.release import (
     DEPLOYABLE,
-    Person,
     SignedSignOff,
     SignOffStatement,
     Stage,
@@ -40,17 +38,15 @@ from modelsteward.services._decision import (
     normalise_output,
     seal,
 )
-from modelsteward.services.evidence import EvidenceCollector, EvidenceSnapshot
+from modelsteward.services._signoffs import accepted, check_refusals, signer, signoff_inputs
+from modelsteward.services.evidence import EvidenceCollector
 from modelsteward.services.models import ModelService
 from modelsteward.services.people import PeopleService
 from modelsteward.storage.ledger_store import SqlLedgerTxn
 from modelsteward.storage.release_store import DeploymentRow, SqlRelease
 from modelsteward.types import Digest, format_time, utc_now
 
-__all__ = ["ACCEPTABLE", "GateDecision", "PromotionRefused", "ReleaseService", "Replay"]
-
-ACCEPTABLE = {"odd-gaps": "odd", "provenance-gaps": "provenance"}
-"""Gaps a sign-off may explicitly accept, and the evidence item each one binds."""
+__all__ = ["GateDecision", "PromotionRefused", "ReleaseService", "Replay"]
 
 
 @dataclass(frozen=True)
@@ -204,7 +200,7 @@ class ReleaseService:
             "date": date.today().isoformat(),
             "deployment": dep[0] if dep else None,
         }
-        signoffs = self._signoff_inputs(str(version.digest), target.value)
+        signoffs = signoff_inputs(self.db, str(version.digest), target.value)
         document = gate_input(request, snapshot, bundle.digest, signoffs)
         input_blob = self.blobs.put(canonical_json(document))
         policy_blob = self.blobs.put(bundle.to_bytes())
@@ -252,13 +248,6 @@ class ReleaseService:
 
     # -- sign-offs -----------------------------------------------------------------------------
 
-    def _signoff_inputs(self, model_digest: str, stage: str) -> list[dict[str, Any]]:
-        with self.db.read() as conn:
-            store = SqlRelease(conn)
-            stored = store.signoffs(model_digest, stage)
-            people = {p["name"]: p for p in store.people()}
-        return [_signoff_input(s, people) for s in stored]
-
     def signoff(
         self,
         ref: str,
@@ -281,7 +270,7 @@ class ReleaseService:
                 f"--deployment is required to sign off {target.value}",
                 hint="name the deployment the release will run in (steward deployment list)",
             )
-        person = self._signer(key, role)
+        person = signer(self.db, key, role)
         snapshot = self.evidence.collect(version, dep)
         bundle = self.bundle()
         statement = SignOffStatement(
@@ -292,13 +281,18 @@ class ReleaseService:
             person=person.name,
             verdict=Verdict.APPROVE if approve else Verdict.REJECT,
             comment=comment.strip(),
-            accepts=_accepts(accepts, snapshot),
+            accepts=accepted(accepts, snapshot),
             evidence_digest=snapshot.digest,
             policy_digest=bundle.digest,
             signed_at=format_time(utc_now()),
         )
         signed = SignedSignOff.sign(statement, key)
-        self._check_refusals(version, signed, person, snapshot, bundle)
+        existing = [
+            i
+            for i in signoff_inputs(self.db, signed.statement.model_digest, target.value)
+            if i["evidence_digest"] == snapshot.digest and i["policy_digest"] == bundle.digest
+        ]
+        check_refusals(self.engine, bundle, version, signed, person, existing)
         payload = signed.to_dict()
         with self.db.write() as conn:
             (entry,) = append_entries(
@@ -308,67 +302,10 @@ class ReleaseService:
             SqlRelease(conn).add_signoff(entry.seq, payload)
         return {**payload, "seq": entry.seq}
 
-    def _signer(self, key: Path, role: str) -> Person:
-        key_id = key_fingerprint(load_private_key(key).public_key())
-        with self.db.read() as conn:
-            record = SqlRelease(conn).person_by_key(key_id)
-        if record is None:
-            raise PolicyDenied(
-                "--key belongs to no registered person",
-                hint="register the signer first: steward people add NAME --roles … --key KEY.pub",
-            )
-        person = Person.from_dict(record)
-        if role not in person.roles:
-            raise PolicyDenied(
-                f"{person.name} does not hold the {role} role (holds: {', '.join(person.roles)})",
-                hint="sign in a role you hold, or ask someone who holds it",
-            )
-        return person
-
-    def _check_refusals(
-        self,
-        version: ModelVersion,
-        signed: SignedSignOff,
-        person: Person,
-        snapshot: EvidenceSnapshot,
-        bundle: PolicyBundle,
-    ) -> None:
-        statement = signed.statement
-        existing = [
-            s
-            for s in self._signoff_inputs(statement.model_digest, statement.stage)
-            if s["signature_verified"]
-            and s["evidence_digest"] == snapshot.digest
-            and s["policy_digest"] == bundle.digest
-        ]
-        candidate = {
-            **statement.to_dict(),
-            "roles_held": list(person.roles),
-            "signature_verified": True,
-        }
-        document = {
-            "candidate": candidate,
-            "submitter": version.registered_by,
-            "signoffs": existing,
-            "tier": version.tier.value,
-        }
-        reasons = self.engine.evaluate(bundle, "data.steward.signoff.refusals", document)
-        if not isinstance(reasons, list):
-            raise PolicyDenied("the policy's sign-off rules answered malformed output")
-        if reasons:
-            raise PolicyDenied(
-                "sign-off refused: " + "; ".join(sorted(str(r) for r in reasons)),
-                hint="separation of duties: see docs/policies.md",
-            )
-
     def signoffs(self, ref: str) -> list[dict[str, Any]]:
         """Every sign-off of a version with its signature check, oldest first."""
         version = self.models.get(ref)
-        with self.db.read() as conn:
-            store = SqlRelease(conn)
-            stored = store.signoffs(str(version.digest))
-            people = {p["name"]: p for p in store.people()}
-        return [{**_signoff_input(s, people), "seq": s["seq"]} for s in stored]
+        return signoff_inputs(self.db, str(version.digest), None, with_seq=True)
 
     # -- promotion -----------------------------------------------------------------------------
 
@@ -460,31 +397,3 @@ class ReleaseService:
         bundle = PolicyBundle.from_bytes(self.blobs.get(Digest.parse(record["policy_blob"])))
         outcome = self._decide(bundle, document, record["model"])
         return Replay(record, outcome, {"name": self.engine.name, "version": self.engine.version})
-
-
-def _signoff_input(stored: Mapping[str, Any], people: Mapping[str, Any]) -> dict[str, Any]:
-    signed = SignedSignOff.from_dict(stored)
-    statement = signed.statement
-    person = people.get(statement.person)
-    verified = (
-        person is not None
-        and person["key_id"] == signed.key_id
-        and signed.verify(person["public_key"])
-    )
-    return {
-        **statement.to_dict(),
-        "roles_held": list(person["roles"]) if person else [],
-        "signature_verified": verified,
-    }
-
-
-def _accepts(names: tuple[str, ...], snapshot: EvidenceSnapshot) -> dict[str, str]:
-    out = {}
-    for name in names:
-        if name not in ACCEPTABLE:
-            raise InvalidInput(
-                f"--accept {name!r} is not a gap one can accept",
-                hint="one of: " + ", ".join(sorted(ACCEPTABLE)),
-            )
-        out[name] = snapshot.items[ACCEPTABLE[name]]
-    return out
