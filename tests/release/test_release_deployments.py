@@ -223,3 +223,27 @@ def _row(app: Steward) -> object:
 
     with app.db.read() as conn:
         return SqlRelease(conn).deployment("fleet")
+
+
+def test_bad_rollback_kill_and_observe_input_changes_nothing(ops: Steward, tmp_path: Path) -> None:
+    flag = _deploy(ops, tmp_path)
+    size = ops.ledger.size()
+    with pytest.raises(InvalidInput, match="--reason is empty"):
+        ops.deployments.kill("fleet", "  ")
+    with pytest.raises(InvalidInput, match="--reason is empty"):
+        ops.deployments.rollback("fleet", "")
+    with pytest.raises(InvalidInput, match="runs nothing"):
+        ops.deployments.rollback("fleet", "nothing to roll back")
+    with pytest.raises(NotFound):
+        ops.deployments.get("nowhere")
+    ref = add_model(ops, tmp_path, "acme/obs2")
+    _to(ops, ref, "offline-validated")
+    _to(ops, ref, "shadow", "fleet")
+    size = ops.ledger.size()
+    with pytest.raises(InvalidInput, match="no decision log"):
+        ops.deployments.observe("fleet", [tmp_path / "missing"])
+    (tmp_path / "empty-logs").mkdir()
+    with pytest.raises(InvalidInput, match="holds no decisions"):
+        ops.deployments.observe("fleet", [tmp_path / "empty-logs"])
+    assert ops.ledger.size() == size
+    assert not flag.exists()

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from modelsteward.artifacts.signing import generate_key_pair
-from modelsteward.bootstrap import Steward
+from modelsteward.bootstrap import Steward, init_workspace
 from modelsteward.config import Settings
 from modelsteward.errors import InvalidInput, NotFound, PolicyDenied
 from modelsteward.ledger.entry import Entry
@@ -229,3 +229,23 @@ def test_people_register_fails_closed(
     assert _size(steward) == before
     with pytest.raises(NotFound):
         steward.people.get("nobody")
+
+
+def test_a_broken_policy_folder_is_refused_before_anything_is_recorded(
+    settings: Settings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "pack"
+    folder.mkdir()
+    (folder / "pack.yaml").write_text("name: mine\nversion: 1.0.0\ndescription: broken\n")
+    (folder / "gate.rego").write_text("package steward.gate\nimport rego.v1\ndecision := {\n")
+    app = init_workspace(settings.model_copy(update={"policy_dir": folder}))
+    try:
+        ref = add_model(app, tmp_path, "acme/tiny")
+        before = _size(app)
+        blobs = sorted((settings.home / "blobs").rglob("*"))
+        with pytest.raises(InvalidInput, match="gate.rego"):
+            app.release.check(ref, "offline-validated")
+        assert _size(app) == before
+        assert sorted((settings.home / "blobs").rglob("*")) == blobs
+    finally:
+        app.close()

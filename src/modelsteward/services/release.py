@@ -202,9 +202,9 @@ class ReleaseService:
         }
         signoffs = signoff_inputs(self.db, str(version.digest), target.value)
         document = gate_input(request, snapshot, bundle.digest, signoffs)
-        input_blob = self.blobs.put(canonical_json(document))
+        outcome = self._decide(bundle, document, version.ref)  # a pack that fails to compile
+        input_blob = self.blobs.put(canonical_json(document))  # raises before anything is stored
         policy_blob = self.blobs.put(bundle.to_bytes())
-        outcome = self._decide(bundle, document, version.ref)
         return seal(
             {
                 "purpose": purpose,
